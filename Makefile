@@ -1,0 +1,77 @@
+# mnist-assets: `make` lists the targets. Every target installs what it needs on demand.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+INSTALLED := $(VENV)/.installed
+DVC_VENV := .venv-dvc
+DVC := $(CURDIR)/$(DVC_VENV)/bin/dvc
+
+# One project-local Dagster home (git-ignored) that uses the tracked dagster.yaml.
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export PATH := $(BIN):$(PATH)
+
+DATA_ASSETS := raw_mnist,mnist_splits
+
+$(INSTALLED): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing mnist-assets into $(VENV) (the first time takes a few minutes)..."
+	@$(BIN)/pip install -q -e '.[dev]' 2> >(grep -v 'is ignored: it is neither' >&2)
+	@$(BIN)/pip check
+	@touch $@
+
+# DVC gets a venv of its own: its hydra-core pins an ANTLR runtime that breaks Dagster.
+$(DVC): pyproject.toml
+	@test -x $(DVC_VENV)/bin/python || $(PYTHON) -m venv $(DVC_VENV)
+	@$(DVC_VENV)/bin/pip install -q $$($(PYTHON) -c "import tomllib; \
+		print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['dvc'])") \
+		2> >(grep -v 'is ignored: it is neither' >&2)
+	@touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	@ln -sf $(CURDIR)/dagster.yaml $@
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: install
+install: $(INSTALLED) $(DVC) ## Create .venv (and .venv-dvc) and install the project (idempotent)
+
+.PHONY: dev
+dev: install $(DAGSTER_HOME)/dagster.yaml ## Start the Dagster UI and daemon on http://127.0.0.1:3000
+	dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+.PHONY: data
+data: install $(DAGSTER_HOME)/dagster.yaml ## Materialise raw_mnist and mnist_splits (MNIST_SOURCE picks the source)
+	dagster asset materialize -m mnist_assets.definitions --select $(DATA_ASSETS)
+
+.PHONY: repro
+repro: install $(DAGSTER_HOME)/dagster.yaml ## Run the DVC pipeline (its stages call Dagster)
+	$(DVC) repro
+
+.PHONY: lint
+lint: install ## Run ruff (lint + format check) and mypy
+	ruff check .
+	ruff format --check .
+	mypy
+
+.PHONY: format
+format: install ## Format the code with ruff
+	ruff format .
+	ruff check --fix .
+
+.PHONY: test
+test: install ## Run the whole test suite, integration tests included
+	pytest
+
+.PHONY: test-fast
+test-fast: install ## Run the fast tests only (no slow or integration tests)
+	pytest -m "not slow and not integration"
+
+.PHONY: clean
+clean: ## Remove generated data and the Dagster home (keeps .venv)
+	rm -rf data .dagster_home .pytest_cache .mypy_cache .ruff_cache
