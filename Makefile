@@ -66,7 +66,7 @@ format: install ## Format the code with ruff
 
 .PHONY: test
 test: install ## Run the whole test suite, integration tests included
-	pytest
+	pytest --timeout=900
 
 .PHONY: test-fast
 test-fast: install ## Run the fast tests only (no slow or integration tests)

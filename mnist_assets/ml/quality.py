@@ -85,9 +85,7 @@ def check_no_leakage(splits: MnistSplits) -> Verdict:
         name: set(image_hashes(part.images).tolist()) for name, part in splits.items()
     }
     overlaps = {
-        f"{a}&{b}": len(seen[a] & seen[b])
-        for i, a in enumerate(seen)
-        for b in list(seen)[i + 1 :]
+        f"{a}&{b}": len(seen[a] & seen[b]) for i, a in enumerate(seen) for b in list(seen)[i + 1 :]
     }
     leaked = {pair: count for pair, count in overlaps.items() if count}
     if leaked:
@@ -114,6 +112,7 @@ def check_split_sizes(splits: MnistSplits) -> Verdict:
             problems.append(f"{name} is {actual:.2%} of the data, configured {wanted:.2%}")
     return Verdict(
         passed=not problems,
-        description="; ".join(problems) or f"split sizes {sizes} match {splits.fractions.as_dict()}",
+        description="; ".join(problems)
+        or f"split sizes {sizes} match {splits.fractions.as_dict()}",
         metadata=metadata,
     )

@@ -77,9 +77,12 @@ class TorchvisionSource:
             attributes["mirrors"] = [self.mirror.rstrip("/") + "/"]
         if self.md5 is not None:
             attributes["resources"] = [(name, self.md5[name]) for name, _ in MNIST.resources]
-        # A subclass rather than mutating MNIST's class attributes for every other user.
-        dataset_class = type("ConfiguredMNIST", (MNIST,), attributes)
-        parts = [dataset_class(str(self.root), train=train, download=True) for train in (True, False)]
+        # A subclass rather than mutating MNIST's class attributes for every other user; named
+        # MNIST so the files land in torchvision's usual <root>/MNIST/raw layout.
+        dataset_class = type("MNIST", (MNIST,), attributes)
+        parts = [
+            dataset_class(str(self.root), train=train, download=True) for train in (True, False)
+        ]
         return MnistArrays(
             images=np.concatenate([part.data.numpy() for part in parts]).astype(np.uint8),
             labels=np.concatenate([part.targets.numpy() for part in parts]).astype(np.uint8),

@@ -60,8 +60,10 @@ class MnistSplits:
     @classmethod
     def load(cls, directory: Path) -> MnistSplits:
         recipe = json.loads((directory / "splits.json").read_text())
-        parts = (MnistArrays.load(directory / name) for name in SPLIT_NAMES)
-        return cls(*parts, fractions=SplitFractions(**recipe["fractions"]), seed=recipe["seed"])
+        train, val, test = (MnistArrays.load(directory / name) for name in SPLIT_NAMES)
+        return cls(
+            train, val, test, fractions=SplitFractions(**recipe["fractions"]), seed=recipe["seed"]
+        )
 
 
 def image_hashes(images: np.ndarray) -> np.ndarray:
@@ -88,5 +90,5 @@ def stratified_split(data: MnistArrays, fractions: SplitFractions, seed: int) ->
         for split_id, part in enumerate(np.split(groups, bounds)):
             group_split[part] = split_id
     example_split = group_split[group_of]
-    parts = [data.subset(np.flatnonzero(example_split == split_id)) for split_id in range(3)]
-    return MnistSplits(*parts, fractions=fractions, seed=seed)
+    train, val, test = (data.subset(np.flatnonzero(example_split == i)) for i in range(3))
+    return MnistSplits(train, val, test, fractions=fractions, seed=seed)

@@ -1,5 +1,6 @@
 """Resources of the data domain: which MNIST source to read, and where datasets are stored."""
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -40,7 +41,10 @@ class MnistSourceResource(dg.ConfigurableResource):
 
 
 # Each stored type reads itself back from the folder it saved itself into.
-_LOADERS = {MnistArrays: MnistArrays.load, MnistSplits: MnistSplits.load}
+_LOADERS: dict[type, Callable[[Path], MnistArrays | MnistSplits]] = {
+    MnistArrays: MnistArrays.load,
+    MnistSplits: MnistSplits.load,
+}
 
 
 class DatasetIOManager(dg.ConfigurableIOManager):

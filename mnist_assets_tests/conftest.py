@@ -1,0 +1,47 @@
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_assets.ml.dataset import MnistArrays
+from mnist_assets.ml.idx import write_idx
+from mnist_assets.ml.sources import (
+    TEST_IMAGES,
+    TEST_LABELS,
+    TRAIN_IMAGES,
+    TRAIN_LABELS,
+    BundledSource,
+)
+
+
+@functools.cache
+def _bundled() -> MnistArrays:
+    return BundledSource().load()
+
+
+@pytest.fixture
+def bundled() -> MnistArrays:
+    """The 5,000 real digits every test uses (loaded once per session)."""
+    return _bundled()
+
+
+def write_idx_dir(directory: Path, data: MnistArrays, compress: bool, train_count: int) -> None:
+    """Lay ``data`` out as MNIST's four IDX files: the first ``train_count`` as train, rest t10k."""
+    directory.mkdir(parents=True, exist_ok=True)
+    suffix = ".gz" if compress else ""
+    parts = {
+        (TRAIN_IMAGES, TRAIN_LABELS): slice(0, train_count),
+        (TEST_IMAGES, TEST_LABELS): slice(train_count, None),
+    }
+    for (images_name, labels_name), rows in parts.items():
+        write_idx(directory / f"{images_name}{suffix}", data.images[rows], compress)
+        write_idx(directory / f"{labels_name}{suffix}", data.labels[rows], compress)
+
+
+@pytest.fixture
+def idx_dir(tmp_path: Path, bundled: MnistArrays) -> Path:
+    """The bundled sample as gzipped IDX files (4,000 train, 1,000 t10k), like MNIST ships."""
+    shuffled = bundled.subset(np.random.default_rng(0).permutation(len(bundled)))
+    write_idx_dir(tmp_path / "idx", shuffled, compress=True, train_count=4000)
+    return tmp_path / "idx"

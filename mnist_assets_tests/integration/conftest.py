@@ -1,0 +1,35 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mnist_assets.env import PROJECT_ROOT
+
+
+@pytest.fixture
+def dagster_home(tmp_path: Path) -> Path:
+    """A fresh Dagster home using the project's dagster.yaml."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    return home
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, dagster_home: Path) -> dict[str, str]:
+    """Environment for the project's command-line tools: venv first on PATH, tmp data and home."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MNIST_", "DAGSTER_"))}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env["DAGSTER_HOME"] = str(dagster_home)
+    env["MNIST_DATA_ROOT"] = str(tmp_path / "data")
+    return env
+
+
+def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 300) -> str:
+    """Run a command, failing the test with its output when it fails."""
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout + done.stderr
