@@ -4,14 +4,18 @@ import dagster as dg
 
 from mnist_assets.defs.data.assets import mnist_splits, raw_mnist
 from mnist_assets.defs.data.checks import data_checks
-from mnist_assets.defs.data.resources import DatasetIOManager, MnistSourceResource
+from mnist_assets.defs.data.resources import MnistSourceResource
+from mnist_assets.defs.io_manager import FolderIOManager
+from mnist_assets.defs.training.assets import mnist_cnn
+from mnist_assets.defs.training.tracking import mlflow_resource
 from mnist_assets.env import data_root
 
 defs = dg.Definitions(
-    assets=[raw_mnist, mnist_splits],
+    assets=[raw_mnist, mnist_splits, mnist_cnn],
     asset_checks=data_checks,
     resources={
         "mnist_source": MnistSourceResource.from_environment(),
-        "dataset_io": DatasetIOManager(root=str(data_root())),
+        "folder_io": FolderIOManager(root=str(data_root())),
+        "mlflow": mlflow_resource(),
     },
 )

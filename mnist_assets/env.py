@@ -6,6 +6,7 @@ Everything else asks this module instead of reading environment variables itself
 from __future__ import annotations
 
 import os
+import subprocess
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -42,3 +43,39 @@ def config_defaults(name: str) -> dict[str, Any]:
 def source_kind() -> str:
     """The MNIST source to use unless a run says otherwise (``MNIST_SOURCE`` wins)."""
     return os.environ.get("MNIST_SOURCE") or config_defaults("data")["source"]["kind"]
+
+
+def mlflow_tracking_uri() -> str:
+    """``MLFLOW_TRACKING_URI``, else a SQLite store under ``<project>/mlflow``."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{mlflow_root() / 'mlflow.db'}"
+
+
+def mlflow_root() -> Path:
+    """Folder of the local MLflow store and its artifacts (``MNIST_MLFLOW_ROOT``)."""
+    return project_path(os.environ.get("MNIST_MLFLOW_ROOT", "mlflow"))
+
+
+def mlflow_ui_url() -> str:
+    """Base URL of the MLflow UI for links (``MLFLOW_UI_URL``, default `make mlflow`'s)."""
+    return os.environ.get("MLFLOW_UI_URL", "http://127.0.0.1:5000")
+
+
+def dagster_ui_url() -> str:
+    """Base URL of the Dagster UI for links (``DAGSTER_UI_URL``, default `make dev`'s)."""
+    return os.environ.get("DAGSTER_UI_URL", "http://127.0.0.1:3000")
+
+
+@cache
+def git_commit() -> str:
+    """The checked-out commit of the project, or ``unknown`` outside a git checkout."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return done.stdout.strip() if done.returncode == 0 else "unknown"

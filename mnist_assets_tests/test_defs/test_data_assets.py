@@ -6,7 +6,8 @@ import pytest
 
 from mnist_assets.defs.data.assets import mnist_splits, raw_mnist
 from mnist_assets.defs.data.checks import data_checks
-from mnist_assets.defs.data.resources import DatasetIOManager, MnistSourceResource
+from mnist_assets.defs.data.resources import MnistSourceResource
+from mnist_assets.defs.io_manager import FolderIOManager
 from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.idx import write_idx
 
@@ -19,7 +20,7 @@ def _materialize(
 ) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [raw_mnist, mnist_splits, *data_checks],
-        resources={"mnist_source": source, "dataset_io": DatasetIOManager(root=str(root))},
+        resources={"mnist_source": source, "folder_io": FolderIOManager(root=str(root))},
         instance=instance,
         run_config=run_config,
         raise_on_error=False,

@@ -15,7 +15,7 @@ def _class_table(counts: list[int]) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"| digit | examples |\n|---|---|\n{rows}")
 
 
-@dg.asset(group_name="data", kinds={"numpy"}, io_manager_key="dataset_io")
+@dg.asset(group_name="data", kinds={"numpy"}, io_manager_key="folder_io")
 def raw_mnist(mnist_source: MnistSourceResource) -> dg.Output[MnistArrays]:
     """Every MNIST example the configured source holds, as uint8 images and labels."""
     source = mnist_source.source()
@@ -42,7 +42,7 @@ class SplitConfig(dg.Config):
     seed: int = _SPLIT_DEFAULTS["seed"]
 
 
-@dg.asset(group_name="data", kinds={"numpy"}, io_manager_key="dataset_io")
+@dg.asset(group_name="data", kinds={"numpy"}, io_manager_key="folder_io")
 def mnist_splits(config: SplitConfig, raw_mnist: MnistArrays) -> dg.Output[MnistSplits]:
     """A deterministic, stratified train/val/test split with no image in two splits."""
     fractions = SplitFractions(train=config.train, val=config.val, test=config.test)

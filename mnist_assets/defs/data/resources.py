@@ -1,20 +1,16 @@
-"""Resources of the data domain: which MNIST source to read, and where datasets are stored."""
+"""The data domain's resource: which MNIST source ``raw_mnist`` reads."""
 
-from collections.abc import Callable
-from pathlib import Path
 from typing import Literal
 
 import dagster as dg
 
 from mnist_assets.env import config_defaults, project_path, source_kind
-from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.sources import (
     BundledSource,
     IdxDirectorySource,
     MnistSource,
     TorchvisionSource,
 )
-from mnist_assets.ml.splits import MnistSplits
 
 _SOURCE_DEFAULTS = config_defaults("data")["source"]
 
@@ -38,30 +34,3 @@ class MnistSourceResource(dg.ConfigurableResource):
         if self.kind == "idx":
             return IdxDirectorySource(directory=project_path(self.idx_dir))
         return BundledSource()
-
-
-# Each stored type reads itself back from the folder it saved itself into.
-_LOADERS: dict[type, Callable[[Path], MnistArrays | MnistSplits]] = {
-    MnistArrays: MnistArrays.load,
-    MnistSplits: MnistSplits.load,
-}
-
-
-class DatasetIOManager(dg.ConfigurableIOManager):
-    """Stores each dataset asset as ``.npy`` files in ``<root>/<asset name>/``."""
-
-    root: str
-
-    def _path(self, key: dg.AssetKey) -> Path:
-        return project_path(self.root).joinpath(*key.path)
-
-    def handle_output(self, context: dg.OutputContext, obj: MnistArrays | MnistSplits) -> None:
-        path = self._path(context.asset_key)
-        obj.save(path)
-        context.add_output_metadata({"path": dg.MetadataValue.path(str(path))})
-
-    def load_input(self, context: dg.InputContext) -> MnistArrays | MnistSplits:
-        wanted = context.dagster_type.typing_type
-        if wanted not in _LOADERS:
-            raise TypeError(f"{context.asset_key.to_user_string()} cannot be loaded as {wanted}")
-        return _LOADERS[wanted](self._path(context.asset_key))

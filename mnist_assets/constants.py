@@ -1,0 +1,6 @@
+"""Names with one meaning across the project; import them, never retype them."""
+
+MLFLOW_EXPERIMENT = "mnist"
+REGISTERED_MODEL_NAME = "mnist-cnn"
+TRAINING_POOL = "training"  # Dagster concurrency pool: one training step at a time
+TRAINING_RUN_TAG = "mnist/training"  # run tag limited to one run at a time in dagster.yaml

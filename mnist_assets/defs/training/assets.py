@@ -1,0 +1,82 @@
+"""mnist_cnn: train on the splits, track the run in MLflow, register a new model version."""
+
+import dagster as dg
+import torch
+from dagster_mlflow.resources import MlFlow
+from mlflow.entities import RunStatus
+
+from mnist_assets.constants import TRAINING_POOL
+from mnist_assets.defs.training import mlflow_logging
+from mnist_assets.defs.training.config import TrainingRunConfig
+from mnist_assets.env import dagster_ui_url, git_commit, mlflow_ui_url
+from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.ml.trained import TrainedModel, TrainingRecord
+from mnist_assets.ml.training import fit
+
+
+@dg.asset(
+    group_name="training",
+    kinds={"pytorch", "mlflow"},
+    io_manager_key="folder_io",
+    pool=TRAINING_POOL,
+)
+def mnist_cnn(
+    context: dg.AssetExecutionContext,
+    config: TrainingRunConfig,
+    mlflow: dg.ResourceParam[MlFlow],
+    mnist_splits: MnistSplits,
+) -> dg.Output[TrainedModel]:
+    """A CNN trained on the train split, the best validation epoch kept, registered in MLflow."""
+    run = mlflow.active_run()
+    data_version = mnist_splits.content_hash()
+    mlflow.set_tags(
+        {
+            "mlflow.runName": f"mnist_cnn-{context.run_id[:8]}",
+            "dagster_run_url": f"{dagster_ui_url()}/runs/{context.run_id}",
+            "data_version": data_version,
+            "git_commit": git_commit(),
+        }
+    )
+    try:
+        mlflow.log_params(mlflow_logging.flatten(config.model_dump()))
+        result = fit(
+            config.model.to_cnn_config(),
+            config.training.to_train_config(),
+            mnist_splits.train,
+            mnist_splits.val,
+            on_epoch=mlflow_logging.log_epoch,
+        )
+        result.model.to("cpu").to(memory_format=torch.contiguous_format)
+        curve_png = mlflow_logging.log_result_and_artifacts(result, config.model_dump())
+        version = mlflow_logging.log_and_register_model(result.model, config.model.name)
+        mlflow.end_run()
+    except BaseException:
+        mlflow.end_run(status=RunStatus.to_string(RunStatus.FAILED))
+        raise
+
+    best = result.history[result.best_epoch - 1]
+    record = TrainingRecord(
+        mlflow_run_id=run.info.run_id,
+        registered_model=config.model.name,
+        model_version=version,
+        data_version=data_version,
+        val_accuracy=best.val_accuracy,
+    )
+    run_url = f"{mlflow_ui_url()}/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
+    return dg.Output(
+        TrainedModel(result.model, record),
+        metadata={
+            "val_accuracy": best.val_accuracy,
+            "best_epoch": result.best_epoch,
+            "epochs_run": len(result.history),
+            "train_seconds": round(result.train_seconds, 2),
+            "images_per_second": round(result.images_per_second),
+            "runtime": result.runtime,
+            "registered_model": f"{config.model.name} v{version}",
+            "mlflow_run_id": run.info.run_id,
+            "mlflow_run": dg.MetadataValue.url(run_url),
+            "training_curve": dg.MetadataValue.md(
+                f"![training curve](data:image/png;base64,{curve_png})"
+            ),
+        },
+    )
