@@ -98,6 +98,25 @@ class FitResult:
     runtime: str = ""
 
 
+@dataclass
+class BestEpoch:
+    """Tracks the best validation epoch: highest accuracy, ties to the lower loss."""
+
+    patience: int  # epochs without improvement before stopping; 0 = never
+    epoch: int = 0
+    score: tuple[float, float] = (-1.0, 0.0)
+
+    def update(self, epoch: int, val_accuracy: float, val_loss: float) -> bool:
+        """Record an epoch; True when it is the best so far."""
+        if (val_accuracy, -val_loss) > self.score:
+            self.epoch, self.score = epoch, (val_accuracy, -val_loss)
+            return True
+        return False
+
+    def should_stop(self, epoch: int) -> bool:
+        return self.patience > 0 and epoch - self.epoch >= self.patience
+
+
 @dataclass(frozen=True)
 class DeviceData:
     """A split's pixels and labels on the training device."""
@@ -234,7 +253,7 @@ def fit(
     scheduler = build_scheduler(optimizer, config, steps)
 
     result = FitResult(model=model, runtime=f"{runtime.device.type}/{runtime.precision}")
-    best_score, best_state = (-1.0, 0.0), copy.deepcopy(model.state_dict())
+    best, best_state = BestEpoch(config.early_stopping_patience), copy.deepcopy(model.state_dict())
     for epoch in range(1, config.epochs + 1):
         start = time.perf_counter()
         train_loss, train_acc = train_one_epoch(
@@ -248,14 +267,13 @@ def fit(
         result.history.append(stats)
         if on_epoch is not None:
             on_epoch(stats)
-        if (val_acc, -val_loss) > best_score:
-            best_score, result.best_epoch = (val_acc, -val_loss), epoch
+        if best.update(epoch, val_acc, val_loss):
             best_state = copy.deepcopy(model.state_dict())
-        patience = config.early_stopping_patience
-        if patience and epoch - result.best_epoch >= patience and epoch < config.epochs:
+        if best.should_stop(epoch) and epoch < config.epochs:
             result.stopped_early = True
             break
     model.load_state_dict(best_state)
     model.eval()
+    result.best_epoch = best.epoch
     result.images_per_second = len(train) * len(result.history) / result.train_seconds
     return result

@@ -31,8 +31,8 @@ def mnist_cnn(
     data_version = mnist_splits.content_hash()
     mlflow.set_tags(
         {
-            "mlflow.runName": f"mnist_cnn-{context.run_id[:8]}",
-            "dagster_run_url": f"{dagster_ui_url()}/runs/{context.run_id}",
+            "mlflow.runName": f"mnist_cnn-{context.run.run_id[:8]}",
+            "dagster_run_url": f"{dagster_ui_url()}/runs/{context.run.run_id}",
             "data_version": data_version,
             "git_commit": git_commit(),
         }

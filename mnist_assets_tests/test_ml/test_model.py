@@ -1,0 +1,48 @@
+from pathlib import Path
+
+import pytest
+import torch
+
+from mnist_assets.ml.model import CnnConfig, MnistCnn, load_checkpoint, save_checkpoint, to_pixels
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        CnnConfig(),  # the default
+        CnnConfig(conv_channels=(8,), kernel_size=3, hidden_units=16),  # one block
+        CnnConfig(conv_channels=(8, 16, 32), batch_norm=False),  # three blocks, 28 -> 3
+    ],
+    ids=["default", "one-block", "three-blocks"],
+)
+def test_forward_shape(config: CnnConfig) -> None:
+    assert MnistCnn(config)(torch.rand(4, 1, 28, 28)).shape == (4, 10)
+
+
+def test_to_pixels_scales_bytes_to_unit_range() -> None:
+    images = torch.tensor([[[0] * 28] * 27 + [[255] * 28]], dtype=torch.uint8)
+    pixels = to_pixels(images)
+    assert pixels.shape == (1, 1, 28, 28)
+    assert pixels.min() == 0.0 and pixels.max() == 1.0
+
+
+def test_checkpoint_round_trip_rebuilds_from_the_file_alone(tmp_path: Path) -> None:
+    config = CnnConfig(conv_channels=(8, 16), hidden_units=32, dropout_rate=0.1)
+    model = MnistCnn(config).eval()
+    save_checkpoint(tmp_path / "model.pt", model)
+    loaded = load_checkpoint(tmp_path / "model.pt")
+    assert loaded.config == config
+    assert not loaded.training
+    x = torch.rand(5, 1, 28, 28)
+    torch.testing.assert_close(loaded(x), model(x), rtol=0, atol=0)
+
+
+class _NotATensor:
+    pass
+
+
+def test_checkpoint_loading_refuses_pickled_code(tmp_path: Path) -> None:
+    # weights_only=True: a checkpoint smuggling arbitrary objects is refused, not executed.
+    torch.save({"config": _NotATensor(), "state_dict": {}}, tmp_path / "evil.pt")
+    with pytest.raises(Exception, match="Weights only load failed"):
+        load_checkpoint(tmp_path / "evil.pt")
