@@ -49,6 +49,26 @@ dev: install $(DAGSTER_HOME)/dagster.yaml ## Start the Dagster UI and daemon on 
 data: install $(DAGSTER_HOME)/dagster.yaml ## Materialise raw_mnist and mnist_splits (MNIST_SOURCE picks the source)
 	dagster asset materialize -m mnist_assets.definitions --select $(DATA_ASSETS)
 
+.PHONY: train
+train: install $(DAGSTER_HOME)/dagster.yaml ## Train mnist_cnn (EPOCHS= LR= BATCH_SIZE= DEVICE= PRECISION= SEED= override configs/training.yaml)
+	dagster asset materialize -m mnist_assets.definitions --select $(DATA_ASSETS),mnist_cnn \
+		--config-json "$$(mnist-assets run-config --epochs '$(EPOCHS)' --learning-rate '$(LR)' \
+			--batch-size '$(BATCH_SIZE)' --device '$(DEVICE)' --precision '$(PRECISION)' --seed '$(SEED)')"
+
+.PHONY: mlflow
+mlflow: install ## Start the MLflow UI and tracking server on http://127.0.0.1:5000 over the local store
+	@mkdir -p mlflow/artifacts
+	mlflow server --backend-store-uri sqlite:///$(CURDIR)/mlflow/mlflow.db \
+		--artifacts-destination $(CURDIR)/mlflow/artifacts --host 127.0.0.1 --port 5000
+
+.PHONY: compare
+compare: install ## Compare the latest MLflow runs side by side (RUNS="id id" to pick) and plot them
+	mnist-assets compare $(RUNS)
+
+.PHONY: benchmark
+benchmark: install ## Run the training-speed benchmark (DataLoader loop vs the project's loop)
+	python benchmarks/train_speed.py
+
 .PHONY: repro
 repro: install $(DAGSTER_HOME)/dagster.yaml ## Run the DVC pipeline (its stages call Dagster)
 	$(DVC) repro
