@@ -57,9 +57,9 @@ train: install $(DAGSTER_HOME)/dagster.yaml ## Train mnist_cnn (EPOCHS= LR= BATC
 
 .PHONY: mlflow
 mlflow: install ## Start the MLflow UI and tracking server on http://127.0.0.1:5000 over the local store
-	@mkdir -p mlflow/artifacts
-	mlflow server --backend-store-uri sqlite:///$(CURDIR)/mlflow/mlflow.db \
-		--artifacts-destination $(CURDIR)/mlflow/artifacts --host 127.0.0.1 --port 5000
+	@mkdir -p mlruns/artifacts
+	mlflow server --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db \
+		--artifacts-destination $(CURDIR)/mlruns/artifacts --host 127.0.0.1 --port 5000
 
 .PHONY: compare
 compare: install ## Compare the latest MLflow runs side by side (RUNS="id id" to pick) and plot them

@@ -4,3 +4,5 @@ MLFLOW_EXPERIMENT = "mnist"
 REGISTERED_MODEL_NAME = "mnist-cnn"
 TRAINING_POOL = "training"  # Dagster concurrency pool: one training step at a time
 TRAINING_RUN_TAG = "mnist/training"  # run tag limited to one run at a time in dagster.yaml
+CHAMPION_ALIAS = "champion"  # the registered version that serves
+PREVIOUS_ALIAS = "previous"  # the champion it replaced, kept for rollback

@@ -5,18 +5,22 @@ import dagster as dg
 from mnist_assets.defs.data.assets import mnist_splits, raw_mnist
 from mnist_assets.defs.data.checks import data_checks
 from mnist_assets.defs.data.resources import MnistSourceResource
+from mnist_assets.defs.evaluation.assets import mnist_champion, validation_report
+from mnist_assets.defs.evaluation.checks import gate_checks
+from mnist_assets.defs.evaluation.registry import ModelRegistry
 from mnist_assets.defs.io_manager import FolderIOManager
 from mnist_assets.defs.training.assets import mnist_cnn
 from mnist_assets.defs.training.tracking import mlflow_resource
-from mnist_assets.env import data_root
+from mnist_assets.env import data_root, mlflow_tracking_uri
 
 defs = dg.Definitions(
-    assets=[raw_mnist, mnist_splits, mnist_cnn],
-    asset_checks=data_checks,
+    assets=[raw_mnist, mnist_splits, mnist_cnn, validation_report, mnist_champion],
+    asset_checks=[*data_checks, *gate_checks],
     resources={
         "mnist_source": MnistSourceResource.from_environment(),
         "folder_io": FolderIOManager(root=str(data_root())),
         "mlflow": mlflow_resource(),
+        "model_registry": ModelRegistry(tracking_uri=mlflow_tracking_uri()),
     },
     # One process per run: importing torch and MLflow once beats a subprocess per step for a
     # graph this small on a 2-core machine.

@@ -46,13 +46,13 @@ def source_kind() -> str:
 
 
 def mlflow_tracking_uri() -> str:
-    """``MLFLOW_TRACKING_URI``, else a SQLite store under ``<project>/mlflow``."""
+    """``MLFLOW_TRACKING_URI``, else a SQLite store under ``<project>/mlruns``."""
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{mlflow_root() / 'mlflow.db'}"
 
 
 def mlflow_root() -> Path:
     """Folder of the local MLflow store and its artifacts (``MNIST_MLFLOW_ROOT``)."""
-    return project_path(os.environ.get("MNIST_MLFLOW_ROOT", "mlflow"))
+    return project_path(os.environ.get("MNIST_MLFLOW_ROOT", "mlruns"))
 
 
 def mlflow_ui_url() -> str:

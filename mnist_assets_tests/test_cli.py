@@ -1,10 +1,10 @@
 import json
 from pathlib import Path
 
+import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
-import mlflow
 from mnist_assets.cli import main
 from mnist_assets.constants import MLFLOW_EXPERIMENT
 

@@ -1,4 +1,4 @@
-"""Figures for humans: the training curve."""
+"""Figures for humans: the training curve and the confusion matrix."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display on servers and CI
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from mnist_assets.ml.training import EpochStats
 
@@ -26,6 +27,22 @@ def plot_training_curve(history: list[EpochStats], path: Path) -> Path:
     for ax in (loss_ax, acc_ax):
         ax.grid(alpha=0.3)
         ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_confusion_matrix(matrix: np.ndarray, path: Path) -> Path:
+    """The confusion matrix (rows: true digit, columns: predicted) with counts, as a PNG."""
+    fig, ax = plt.subplots(figsize=(6, 5.5), dpi=100)
+    ax.imshow(matrix, cmap="Blues")
+    for (row, col), count in np.ndenumerate(matrix):
+        color = "white" if count > matrix.max() / 2 else "black"
+        ax.text(col, row, str(count), ha="center", va="center", color=color, fontsize=8)
+    ax.set(xlabel="predicted", ylabel="true", xticks=range(10), yticks=range(10))
+    ax.set_title("Confusion matrix (test split)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

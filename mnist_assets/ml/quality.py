@@ -5,21 +5,11 @@ Each rule says what it found in words a user can act on, plus numbers for the UI
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from mnist_assets.ml.dataset import IMAGE_SHAPE, NUM_CLASSES, MnistArrays
 from mnist_assets.ml.splits import MnistSplits, image_hashes
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of one rule: pass or fail, why, and figures worth showing."""
-
-    passed: bool
-    description: str
-    metadata: dict[str, float | int | str] = field(default_factory=dict)
+from mnist_assets.ml.verdict import Verdict
 
 
 def check_image_format(data: MnistArrays) -> Verdict:

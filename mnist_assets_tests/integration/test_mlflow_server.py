@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
-import mlflow
 from mnist_assets.constants import REGISTERED_MODEL_NAME
 from mnist_assets.defs.data.assets import mnist_splits, raw_mnist
 from mnist_assets.defs.data.resources import MnistSourceResource

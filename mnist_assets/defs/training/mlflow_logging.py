@@ -5,12 +5,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import mlflow
 import numpy as np
 import torch
 import yaml
 from mlflow.models import infer_signature
 
-import mlflow
 from mnist_assets.ml.model import MnistCnn, save_checkpoint
 from mnist_assets.ml.plots import plot_training_curve
 from mnist_assets.ml.training import EpochStats, FitResult

@@ -1,0 +1,104 @@
+"""validation_report (the candidate on the test split) and mnist_champion (after the gate)."""
+
+import base64
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+
+from mnist_assets.constants import CHAMPION_ALIAS
+from mnist_assets.defs.evaluation.config import ValidationConfig
+from mnist_assets.defs.evaluation.registry import ModelRegistry
+from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.ml.trained import TrainedModel
+from mnist_assets.ml.validation import (
+    CONFUSION_FILE,
+    ChampionComparison,
+    ValidationReport,
+    test_accuracy,
+    validate,
+)
+
+
+def _per_class_table(report: ValidationReport) -> str:
+    m = report.metrics
+    rows = [
+        f"| {d} | {m.precision[d]:.3f} | {m.recall[d]:.3f} | {m.f1[d]:.3f} | {m.support[d]} |"
+        for d in range(len(m.support))
+    ]
+    header = "| digit | precision | recall | F1 | support |\n|---|---|---|---|---|"
+    return "\n".join([header, *rows])
+
+
+@dg.asset(group_name="evaluation", kinds={"pytorch"}, io_manager_key="folder_io")
+def validation_report(
+    config: ValidationConfig,
+    model_registry: ModelRegistry,
+    mnist_cnn: TrainedModel,
+    mnist_splits: MnistSplits,
+) -> dg.Output[ValidationReport]:
+    """The candidate's test-split metrics, behaviour, latency and drift reference.
+
+    The current champion is scored on the same split, for the no-regression check.
+    """
+    champion_version = model_registry.version_with_alias(CHAMPION_ALIAS)
+    champion = None
+    if champion_version is not None:
+        champion_model = model_registry.load_version(champion_version)
+        champion = ChampionComparison(
+            str(champion_version.version), test_accuracy(champion_model, mnist_splits)
+        )
+    report = validate(
+        mnist_cnn.model,
+        mnist_splits,
+        model_version=mnist_cnn.record.model_version,
+        mlflow_run_id=mnist_cnn.record.mlflow_run_id,
+        champion=champion,
+        thresholds=config.to_thresholds(),
+    )
+    m = report.metrics
+    headline = {
+        "test_accuracy": m.accuracy,
+        "test_macro_f1": m.macro["f1"],
+        "test_ece": m.expected_calibration_error,
+        "latency_mean_ms": report.latency.mean_ms,
+        "latency_p95_ms": report.latency.p95_ms,
+        "shift_flip_rate": report.behaviour.shift_flip_rate,
+        "blank_confidence": report.behaviour.blank_confidence,
+        "noise_confidence": report.behaviour.noise_confidence,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        report.save(Path(tmp))
+        model_registry.log_to_run(report.mlflow_run_id, Path(tmp), headline)
+        confusion_png = base64.b64encode((Path(tmp) / CONFUSION_FILE).read_bytes()).decode()
+    return dg.Output(
+        report,
+        metadata={
+            **{name: round(value, 5) for name, value in headline.items()},
+            "model_version": report.model_version,
+            "champion": f"v{champion.version}: {champion.accuracy:.4f}" if champion else "none",
+            "per_class": dg.MetadataValue.md(_per_class_table(report)),
+            "confusion_matrix": dg.MetadataValue.md(
+                f"![confusion matrix](data:image/png;base64,{confusion_png})"
+            ),
+        },
+    )
+
+
+@dg.asset(group_name="evaluation", kinds={"mlflow"})
+def mnist_champion(
+    model_registry: ModelRegistry, validation_report: ValidationReport
+) -> dg.MaterializeResult:
+    """The candidate, promoted to the ``champion`` alias once every gate check has passed.
+
+    Dagster only runs this when the blocking checks on validation_report pass, so a model that
+    fails the gate never becomes champion.
+    """
+    replaced = model_registry.promote(validation_report.model_version)
+    return dg.MaterializeResult(
+        metadata={
+            "champion_version": validation_report.model_version,
+            "previous_version": replaced or "none",
+            "test_accuracy": validation_report.metrics.accuracy,
+        }
+    )

@@ -1,0 +1,63 @@
+"""The MLflow model registry behind one resource: read the champion, log reports, promote."""
+
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from mnist_assets.constants import CHAMPION_ALIAS, PREVIOUS_ALIAS, REGISTERED_MODEL_NAME
+from mnist_assets.defs.training.tracking import ensure_reachable
+from mnist_assets.ml.model import MnistCnn, load_checkpoint
+from mnist_assets.ml.trained import CHECKPOINT_FILE
+
+
+class ModelRegistry(dg.ConfigurableResource):
+    """Registered versions of one model in an MLflow tracking server or local store."""
+
+    tracking_uri: str
+    model_name: str = REGISTERED_MODEL_NAME
+
+    def _client(self) -> MlflowClient:
+        ensure_reachable(self.tracking_uri)
+        return MlflowClient(self.tracking_uri)
+
+    def version_with_alias(self, alias: str) -> ModelVersion | None:
+        """The version holding ``alias``, or None when no version holds it (yet)."""
+        try:
+            return self._client().get_model_version_by_alias(self.model_name, alias)
+        except MlflowException as exc:
+            if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                return None
+            raise
+
+    def load_version(self, version: ModelVersion) -> MnistCnn:
+        """Rebuild a registered version from its run's checkpoint (weights only, no pickle)."""
+        if version.run_id is None:
+            raise LookupError(f"{self.model_name} v{version.version} has no MLflow run")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = self._client().download_artifacts(version.run_id, CHECKPOINT_FILE, tmp)
+            return load_checkpoint(Path(path))
+
+    def log_to_run(self, run_id: str, directory: Path, metrics: dict[str, float]) -> None:
+        """Attach a folder of files (under ``validation/``) and metrics to a finished run."""
+        client = self._client()
+        client.log_artifacts(run_id, str(directory), artifact_path="validation")
+        for name, value in metrics.items():
+            client.log_metric(run_id, name, value)
+
+    def promote(self, version: str) -> str | None:
+        """Make ``version`` the champion; the one it replaces becomes ``previous``.
+
+        Returns the replaced version (None for the first champion, or when it already was).
+        """
+        client = self._client()
+        current = self.version_with_alias(CHAMPION_ALIAS)
+        replaced = None
+        if current is not None and str(current.version) != str(version):
+            client.set_registered_model_alias(self.model_name, PREVIOUS_ALIAS, current.version)
+            replaced = str(current.version)
+        client.set_registered_model_alias(self.model_name, CHAMPION_ALIAS, version)
+        return replaced

@@ -1,0 +1,124 @@
+"""The validation report: everything known about a candidate model before it may ship."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mnist_assets.ml.behaviour import Behaviour, probe_behaviour
+from mnist_assets.ml.drift import BatchStatistics
+from mnist_assets.ml.inference import Latency, measure_latency, predict_probabilities
+from mnist_assets.ml.metrics import ClassificationMetrics, classification_metrics
+from mnist_assets.ml.model import to_pixels
+from mnist_assets.ml.splits import MnistSplits
+
+REPORT_FILE = "report.json"
+DRIFT_REFERENCE_FILE = "drift_reference.json"
+CONFUSION_FILE = "confusion_matrix.png"
+
+
+@dataclass(frozen=True)
+class GateThresholds:
+    """Limits a candidate must meet to be promoted; fractions, not percentages."""
+
+    min_accuracy: float = 0.97  # on the held-out test split
+    min_class_recall: float = 0.90  # every digit, so no class is quietly sacrificed
+    max_regression: float = 0.005  # how far the champion may beat the candidate
+
+
+@dataclass(frozen=True)
+class ChampionComparison:
+    """The registered champion, evaluated on the same test split as the candidate."""
+
+    version: str
+    accuracy: float
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Test-split metrics, behaviour, latency, the champion's score and the drift reference."""
+
+    model_version: str
+    mlflow_run_id: str
+    data_version: str
+    metrics: ClassificationMetrics
+    behaviour: Behaviour
+    latency: Latency
+    champion: ChampionComparison | None
+    thresholds: GateThresholds
+    drift_reference: BatchStatistics
+
+    def to_dict(self) -> dict[str, Any]:
+        report = asdict(self)
+        report.pop("drift_reference")  # saved on its own: the service and sensors read it
+        return report
+
+    def save(self, directory: Path) -> None:
+        from mnist_assets.ml.plots import plot_confusion_matrix
+
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / REPORT_FILE).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        self.drift_reference.save(directory / DRIFT_REFERENCE_FILE)
+        plot_confusion_matrix(np.array(self.metrics.confusion), directory / CONFUSION_FILE)
+
+    @classmethod
+    def load(cls, directory: Path) -> ValidationReport:
+        raw = json.loads((directory / REPORT_FILE).read_text())
+        champion = raw["champion"]
+        return cls(
+            model_version=raw["model_version"],
+            mlflow_run_id=raw["mlflow_run_id"],
+            data_version=raw["data_version"],
+            metrics=ClassificationMetrics(**raw["metrics"]),
+            behaviour=Behaviour(**raw["behaviour"]),
+            latency=Latency(**raw["latency"]),
+            champion=None if champion is None else ChampionComparison(**champion),
+            thresholds=GateThresholds(**raw["thresholds"]),
+            drift_reference=BatchStatistics.load(directory / DRIFT_REFERENCE_FILE),
+        )
+
+
+def test_accuracy(model: torch.nn.Module, splits: MnistSplits) -> float:
+    """Accuracy on the test split (how the champion is scored against a candidate)."""
+    probabilities = predict_probabilities(model, to_pixels(torch.from_numpy(splits.test.images)))
+    return float((probabilities.argmax(1) == splits.test.labels).mean())
+
+
+def drift_reference(model: torch.nn.Module, splits: MnistSplits) -> BatchStatistics:
+    """Image statistics and classes of the training split, confidences on validation data."""
+    val_probabilities = predict_probabilities(model, to_pixels(torch.from_numpy(splits.val.images)))
+    return BatchStatistics.from_images(
+        splits.train.images.astype(np.float32) / 255.0,
+        classes=splits.train.labels,
+        confidences=val_probabilities.max(1),
+    )
+
+
+def validate(
+    model: torch.nn.Module,
+    splits: MnistSplits,
+    *,
+    model_version: str,
+    mlflow_run_id: str,
+    champion: ChampionComparison | None,
+    thresholds: GateThresholds,
+) -> ValidationReport:
+    """Evaluate ``model`` on the test split and build the full report."""
+    pixels = to_pixels(torch.from_numpy(splits.test.images))
+    probabilities = predict_probabilities(model, pixels)
+    return ValidationReport(
+        model_version=model_version,
+        mlflow_run_id=mlflow_run_id,
+        data_version=splits.content_hash(),
+        metrics=classification_metrics(splits.test.labels, probabilities),
+        behaviour=probe_behaviour(model, pixels),
+        latency=measure_latency(model, pixels),
+        champion=champion,
+        thresholds=thresholds,
+        drift_reference=drift_reference(model, splits),
+    )
