@@ -1,0 +1,101 @@
+"""The chain up to the champion on the bundled data, through a real local MLflow registry."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import mlflow
+import pytest
+from mlflow.tracking import MlflowClient
+
+from mnist_assets.constants import CHAMPION_ALIAS, PREVIOUS_ALIAS, REGISTERED_MODEL_NAME
+from mnist_assets.defs.data.assets import mnist_splits, raw_mnist
+from mnist_assets.defs.data.resources import MnistSourceResource
+from mnist_assets.defs.evaluation.assets import mnist_champion, validation_report
+from mnist_assets.defs.evaluation.checks import gate_checks
+from mnist_assets.defs.evaluation.registry import ModelRegistry
+from mnist_assets.defs.io_manager import FolderIOManager
+from mnist_assets.defs.training.assets import mnist_cnn
+from mnist_assets.defs.training.tracking import mlflow_resource
+from mnist_assets.env import mlflow_tracking_uri
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Store:
+    data: Path
+    uri: str
+
+    def materialize(self, training: dict, validation: dict | None = None):
+        config = {"mnist_cnn": {"config": {"training": training}}}
+        if validation:
+            config["validation_report"] = {"config": validation}
+        return dg.materialize(
+            [raw_mnist, mnist_splits, mnist_cnn, validation_report, mnist_champion, *gate_checks],
+            resources={
+                "mnist_source": MnistSourceResource(),
+                "folder_io": FolderIOManager(root=str(self.data)),
+                "mlflow": mlflow_resource(),
+                "model_registry": ModelRegistry(tracking_uri=self.uri),
+            },
+            run_config={"ops": config},
+            raise_on_error=False,
+        )
+
+    def alias(self, name: str) -> str:
+        client = MlflowClient(self.uri)
+        return str(client.get_model_version_by_alias(REGISTERED_MODEL_NAME, name).version)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """A registry whose first model, trained on the default config, passed the gate."""
+    root = tmp_path_factory.mktemp("gate")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        patch.setenv("MNIST_MLFLOW_ROOT", str(root / "mlruns"))
+        store = Store(root / "data", mlflow_tracking_uri())
+        first = store.materialize({})
+        assert first.success, [e.message for e in first.all_events if e.is_failure]
+        yield store
+        mlflow.end_run()
+
+
+def test_the_first_good_model_passes_the_gate_and_becomes_champion(store: Store) -> None:
+    assert store.alias(CHAMPION_ALIAS) == "1"
+    client = MlflowClient(store.uri)
+    version = client.get_model_version(REGISTERED_MODEL_NAME, "1")
+    artifacts = {a.path for a in client.list_artifacts(version.run_id, "validation")}
+    assert {
+        "validation/report.json",
+        "validation/confusion_matrix.png",
+        "validation/drift_reference.json",
+    } <= artifacts
+    assert client.get_run(version.run_id).data.metrics["test_accuracy"] >= 0.97
+
+
+def test_a_bad_model_is_stopped_and_the_champion_stays(store: Store) -> None:
+    champion_before = store.alias(CHAMPION_ALIAS)
+    # A learning rate of 1e-9 leaves the weights where initialisation put them: a random model.
+    result = store.materialize({"epochs": 1, "learning_rate": 1e-9, "scheduler": "constant"})
+    assert not result.success
+    failed = {c.check_name: c for c in result.get_asset_check_evaluations() if not c.passed}
+    assert set(failed) == {"accuracy_threshold", "class_recall_floor", "no_regression"}
+    assert "below the 97.00% threshold" in failed["accuracy_threshold"].description
+    assert failed["no_regression"].metadata["champion_version"].value == champion_before
+    assert result.asset_materializations_for_node("mnist_champion") == []
+    assert store.alias(CHAMPION_ALIAS) == champion_before
+
+
+def test_a_second_good_model_takes_over_and_keeps_the_old_one_as_previous(store: Store) -> None:
+    champion_before = store.alias(CHAMPION_ALIAS)
+    # Another seed may land a few test images either side of the champion: allow 2 pp.
+    result = store.materialize({"seed": 1}, {"max_regression": 0.02})
+    assert result.success
+    (event,) = result.asset_materializations_for_node("mnist_champion")
+    new_version = str(event.metadata["champion_version"].value)
+    assert new_version != champion_before
+    assert store.alias(CHAMPION_ALIAS) == new_version
+    assert store.alias(PREVIOUS_ALIAS) == champion_before
