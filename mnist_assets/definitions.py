@@ -4,6 +4,7 @@ import dagster as dg
 
 from mnist_assets.defs.data.assets import mnist_splits, raw_mnist
 from mnist_assets.defs.data.checks import data_checks
+from mnist_assets.defs.data.drift_check import data_drift
 from mnist_assets.defs.data.resources import MnistSourceResource
 from mnist_assets.defs.evaluation.assets import mnist_champion, validation_report
 from mnist_assets.defs.evaluation.checks import gate_checks
@@ -15,7 +16,7 @@ from mnist_assets.env import data_root, mlflow_tracking_uri
 
 defs = dg.Definitions(
     assets=[raw_mnist, mnist_splits, mnist_cnn, validation_report, mnist_champion],
-    asset_checks=[*data_checks, *gate_checks],
+    asset_checks=[*data_checks, data_drift, *gate_checks],
     resources={
         "mnist_source": MnistSourceResource.from_environment(),
         "folder_io": FolderIOManager(root=str(data_root())),

@@ -1,13 +1,24 @@
 """The data half of the lineage: raw_mnist -> mnist_splits."""
 
+from dataclasses import asdict
+
 import dagster as dg
 
 from mnist_assets.defs.data.resources import MnistSourceResource
 from mnist_assets.env import config_defaults
 from mnist_assets.ml.dataset import MnistArrays
+from mnist_assets.ml.drift import BatchStatistics
 from mnist_assets.ml.splits import MnistSplits, SplitFractions, stratified_split
 
 _SPLIT_DEFAULTS = config_defaults("data")["splits"]
+
+
+STATISTICS_KEY = "statistics"
+
+
+def dataset_statistics(data: MnistArrays) -> BatchStatistics:
+    """Pixel, mean-intensity and class histograms of a dataset."""
+    return BatchStatistics.from_images(data.images.astype("float32") / 255.0, classes=data.labels)
 
 
 def _class_table(counts: list[int]) -> dg.MetadataValue:
@@ -29,6 +40,8 @@ def raw_mnist(mnist_source: MnistSourceResource) -> dg.Output[MnistArrays]:
             "source": source.describe(),
             "sha256": digest,
             "class_histogram": _class_table(data.class_counts()),
+            # Read back by the data_drift check when the next version arrives.
+            STATISTICS_KEY: dg.MetadataValue.json(asdict(dataset_statistics(data))),
         },
     )
 
