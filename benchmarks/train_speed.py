@@ -1,7 +1,7 @@
 """Training speed: a DataLoader loop in the style of the PyTorch MNIST example vs the project's.
 
-Both train the same network with the same optimizer, schedule, augmentation and epochs on the
-same bundled splits; the baseline feeds per-sample transforms through a DataLoader in fp32, the
+Both train the same network with the same loss, optimizer, schedule, augmentation and epochs on
+the same bundled splits; the baseline feeds per-sample transforms through a DataLoader in fp32, the
 project's loop slices batches from tensors held on the device (channels_last, bf16 where the CPU
 has it). Prints images/s, the ratio, wall time and held-out test accuracy.
 
@@ -17,12 +17,11 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
-from mnist_assets.env import config_defaults
+from mnist_assets.defs.training.config import TrainingRunConfig
 from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.model import CnnConfig, MnistCnn
 from mnist_assets.ml.runtime import Runtime, configure_threads
@@ -35,6 +34,7 @@ from mnist_assets.ml.training import (
     build_scheduler,
     evaluate,
     fit,
+    training_loss,
 )
 
 
@@ -66,11 +66,13 @@ def train_baseline(
     optimizer = build_optimizer(model, config)
     scheduler = build_scheduler(optimizer, config, len(loader))
     seconds = 0.0
+    fp32 = Runtime.resolve("cpu", "fp32")
+    generator = torch.Generator().manual_seed(config.seed)
     for _ in range(config.epochs):
         model.train()
         start = time.perf_counter()
         for pixels, labels in loader:
-            loss = F.cross_entropy(model(pixels), labels, label_smoothing=config.label_smoothing)
+            loss, _ = training_loss(model, pixels, labels, config, fp32, generator)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -85,16 +87,9 @@ def main() -> None:
     parser.add_argument("--baseline-epochs", type=int, default=None, help="default: same as ours")
     args = parser.parse_args()
 
-    defaults = config_defaults("training")
-    arch = defaults["model"]["architecture"]
-    model_config = CnnConfig(
-        conv_channels=tuple(arch["conv_channels"]),
-        kernel_size=arch["kernel_size"],
-        hidden_units=arch["hidden_units"],
-        batch_norm=arch["batch_norm"],
-        dropout_rate=defaults["model"]["dropout_rate"],
-    )
-    config = TrainConfig(**defaults["training"])
+    defaults = TrainingRunConfig()  # configs/training.yaml, as a training run sees it
+    model_config = defaults.model.to_cnn_config()
+    config = defaults.training.to_train_config()
     configure_threads(config.num_threads)
     splits = stratified_split(BundledSource().load(), SplitFractions(), seed=42)
     cpu = Runtime.resolve("cpu", "fp32")

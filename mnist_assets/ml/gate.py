@@ -72,4 +72,25 @@ def check_no_regression(report: ValidationReport) -> Verdict:
     return Verdict(True, text, metadata)
 
 
-GATE_RULES = (check_accuracy, check_class_recall, check_no_regression)
+def check_behaviour(report: ValidationReport) -> Verdict:
+    """One-pixel shifts rarely flip a prediction; blank and noise images get low confidence."""
+    limits, b = report.thresholds, report.behaviour
+    metadata: dict[str, float | int | str] = {
+        "shift_flip_rate": b.shift_flip_rate,
+        "blank_confidence": b.blank_confidence,
+        "noise_confidence": b.noise_confidence,
+    }
+    problems = []
+    if b.shift_flip_rate > limits.max_shift_flip_rate:
+        problems.append(
+            f"one-pixel shifts flip {b.shift_flip_rate:.2%} of predictions "
+            f"(limit {limits.max_shift_flip_rate:.2%})"
+        )
+    for name, confidence in (("blank", b.blank_confidence), ("noise", b.noise_confidence)):
+        if confidence > limits.max_ood_confidence:
+            problems.append(
+                f"{name} images get {confidence:.2f} confidence (limit {limits.max_ood_confidence})"
+            )
+    if problems:
+        return Verdict(False, "; ".join(problems), metadata)
+    return Verdict(True, "robust to shifts, unsure on blank and noise images", metadata)

@@ -41,6 +41,7 @@ class TrainConfig:
     loss_function: str = "cross_entropy"
     label_smoothing: float = 0.1  # softer targets calibrate better on small data
     augment: bool = True
+    outlier_exposure: float = 0.1  # extra noise images per batch, taught to get low confidence
     max_shift_pixels: float = 2.0
     max_rotation_degrees: float = 10.0
     early_stopping_patience: int = 0  # epochs without a better validation score; 0 = never stop
@@ -66,6 +67,8 @@ class TrainConfig:
             )
         if self.learning_rate <= 0:
             problems.append(f"learning_rate must be positive, got {self.learning_rate}")
+        if not 0 <= self.outlier_exposure <= 1:
+            problems.append(f"outlier_exposure must be in [0, 1], got {self.outlier_exposure}")
         if not 0 <= self.label_smoothing < 1:
             problems.append(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if problems:
@@ -175,6 +178,44 @@ def build_scheduler(
     return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
 
+def _noise_images(like: torch.Tensor, fraction: float, generator: torch.Generator) -> torch.Tensor:
+    """Uniform noise of random brightness (from near-blank to full), ``fraction`` of a batch."""
+    count = max(1, round(len(like) * fraction))
+    shape = (count, *like.shape[1:])
+    brightness = torch.rand(count, 1, 1, 1, generator=generator, device=like.device)
+    noise = torch.rand(shape, generator=generator, device=like.device) * brightness
+    return (
+        noise.contiguous(memory_format=torch.channels_last)
+        if like.is_contiguous(memory_format=torch.channels_last)
+        else noise
+    )
+
+
+def training_loss(
+    model: nn.Module,
+    pixels: torch.Tensor,
+    labels: torch.Tensor,
+    config: TrainConfig,
+    runtime: Runtime,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The loss of one batch and the logits of its digits (``[B, classes]``).
+
+    Label-smoothed cross-entropy on the digits; with outlier exposure, noise images are added
+    to the batch and pulled towards the uniform distribution (no digit is in noise).
+    """
+    digits = len(labels)
+    if config.outlier_exposure:
+        pixels = torch.cat([pixels, _noise_images(pixels, config.outlier_exposure, generator)])
+    with runtime.autocast():
+        all_logits = model(pixels).float()
+    logits = all_logits[:digits]
+    loss = F.cross_entropy(logits, labels, label_smoothing=config.label_smoothing)
+    if config.outlier_exposure:
+        loss = loss - 0.5 * F.log_softmax(all_logits[digits:], dim=1).mean()
+    return loss, logits
+
+
 def train_one_epoch(
     model: nn.Module,
     data: DeviceData,
@@ -196,9 +237,7 @@ def train_one_epoch(
             pixels = random_affine(
                 pixels, generator, config.max_shift_pixels, config.max_rotation_degrees
             )
-        with runtime.autocast():
-            logits = model(pixels)
-            loss = F.cross_entropy(logits.float(), labels, label_smoothing=config.label_smoothing)
+        loss, logits = training_loss(model, pixels, labels, config, runtime, generator)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(optimizer)

@@ -2,7 +2,8 @@ import dagster as dg
 
 from mnist_assets.definitions import defs
 
-WARNING_CHECKS = {"data_drift"}  # tells a user new data looks different; never stops a run
+# They tell a user that new data looks different or the model behaves oddly; never stop a run.
+WARNING_CHECKS = {"data_drift", "behaviour"}
 
 
 def test_definitions_load_with_the_lineage() -> None:

@@ -5,15 +5,25 @@ import pytest
 
 from mnist_assets.ml.behaviour import Behaviour
 from mnist_assets.ml.drift import BatchStatistics
-from mnist_assets.ml.gate import check_accuracy, check_class_recall, check_no_regression
+from mnist_assets.ml.gate import (
+    check_accuracy,
+    check_behaviour,
+    check_class_recall,
+    check_no_regression,
+)
 from mnist_assets.ml.inference import Latency
 from mnist_assets.ml.metrics import classification_metrics
 from mnist_assets.ml.validation import ChampionComparison, GateThresholds, ValidationReport
 
 LIMITS = GateThresholds(min_accuracy=0.97, min_class_recall=0.90, max_regression=0.005)
+WELL_BEHAVED = Behaviour(shift_flip_rate=0.0, blank_confidence=0.1, noise_confidence=0.1)
 
 
-def _report(recalls: list[float], champion: ChampionComparison | None = None) -> ValidationReport:
+def _report(
+    recalls: list[float],
+    champion: ChampionComparison | None = None,
+    behaviour: Behaviour = WELL_BEHAVED,
+) -> ValidationReport:
     """A report whose test split has 100 examples per digit and the given per-class recall."""
     labels = np.repeat(np.arange(10), 100)
     predictions = labels.copy()
@@ -25,7 +35,7 @@ def _report(recalls: list[float], champion: ChampionComparison | None = None) ->
         mlflow_run_id="run",
         data_version="data",
         metrics=classification_metrics(labels, np.eye(10)[predictions]),
-        behaviour=Behaviour(0.0, 0.1, 0.1),
+        behaviour=behaviour,
         latency=Latency(0.5, 0.6, 10),
         champion=champion,
         thresholds=LIMITS,
@@ -78,3 +88,13 @@ def test_report_round_trips_through_its_folder(tmp_path) -> None:
     assert ValidationReport.load(tmp_path) == report
     assert (tmp_path / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
     assert dataclasses.asdict(ValidationReport.load(tmp_path).thresholds)["max_regression"] == 0.005
+
+
+def test_behaviour_warns_with_each_problem() -> None:
+    assert check_behaviour(_report([0.99] * 10)).passed
+    verdict = check_behaviour(_report([0.99] * 10, behaviour=Behaviour(0.08, 0.2, 0.97)))
+    assert not verdict.passed
+    assert verdict.description == (
+        "one-pixel shifts flip 8.00% of predictions (limit 5.00%); "
+        "noise images get 0.97 confidence (limit 0.5)"
+    )

@@ -120,3 +120,17 @@ def test_augmentation_moves_digits_but_keeps_background(bundled: MnistArrays) ->
     assert ratio.min() > 0.85 and ratio.max() < 1.15
     unchanged = random_affine(pixels, generator, max_shift=0.0, max_degrees=0.0)
     torch.testing.assert_close(unchanged, pixels, atol=1e-5, rtol=0)
+
+
+def test_outlier_exposure_teaches_doubt_on_noise(splits: MnistSplits) -> None:
+    from mnist_assets.ml.behaviour import probe_behaviour
+    from mnist_assets.ml.model import to_pixels
+
+    pixels = to_pixels(torch.from_numpy(splits.test.images[:200]))
+    noise_confidence = {}
+    for exposure in (0.0, 0.1):
+        config = dataclasses.replace(QUICK, epochs=3, outlier_exposure=exposure)
+        result = fit(SMALL_MODEL, config, _sample(splits.train, 1500), splits.val)
+        assert result.history[-1].val_accuracy > 0.85
+        noise_confidence[exposure] = probe_behaviour(result.model, pixels).noise_confidence
+    assert noise_confidence[0.1] < 0.5 * noise_confidence[0.0], noise_confidence

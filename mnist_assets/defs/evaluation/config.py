@@ -14,6 +14,8 @@ class ValidationConfig(dg.Config):
     min_accuracy: float = _GATE["min_accuracy"]
     min_class_recall: float = _GATE["min_class_recall"]
     max_regression: float = _GATE["max_regression"]
+    max_shift_flip_rate: float = _GATE["max_shift_flip_rate"]
+    max_ood_confidence: float = _GATE["max_ood_confidence"]
 
     def to_thresholds(self) -> GateThresholds:
         return GateThresholds(**self.model_dump())

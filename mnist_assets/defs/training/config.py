@@ -51,6 +51,7 @@ class TrainingParams(dg.Config):
     loss_function: str = _TRAIN["loss_function"]
     label_smoothing: float = _TRAIN["label_smoothing"]
     augment: bool = _TRAIN["augment"]
+    outlier_exposure: float = _TRAIN["outlier_exposure"]
     max_shift_pixels: float = _TRAIN["max_shift_pixels"]
     max_rotation_degrees: float = _TRAIN["max_rotation_degrees"]
     early_stopping_patience: int = _TRAIN["early_stopping_patience"]
