@@ -49,6 +49,10 @@ dev: install $(DAGSTER_HOME)/dagster.yaml ## Start the Dagster UI and daemon on 
 data: install $(DAGSTER_HOME)/dagster.yaml ## Materialise raw_mnist and mnist_splits (MNIST_SOURCE picks the source)
 	dagster asset materialize -m mnist_assets.definitions --select $(DATA_ASSETS)
 
+.PHONY: pipeline
+pipeline: install $(DAGSTER_HOME)/dagster.yaml ## Materialise every asset: data, model, validation report, champion
+	dagster asset materialize -m mnist_assets.definitions --select '*'
+
 .PHONY: train
 train: install $(DAGSTER_HOME)/dagster.yaml ## Train mnist_cnn (EPOCHS= LR= BATCH_SIZE= DEVICE= PRECISION= SEED= override configs/training.yaml)
 	dagster asset materialize -m mnist_assets.definitions --select $(DATA_ASSETS),mnist_cnn \

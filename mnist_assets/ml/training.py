@@ -41,7 +41,7 @@ class TrainConfig:
     loss_function: str = "cross_entropy"
     label_smoothing: float = 0.1  # softer targets calibrate better on small data
     augment: bool = True
-    outlier_exposure: float = 0.1  # extra noise images per batch, taught to get low confidence
+    outlier_exposure: float = 0.05  # extra noise images per batch, taught to get low confidence
     max_shift_pixels: float = 2.0
     max_rotation_degrees: float = 10.0
     early_stopping_patience: int = 0  # epochs without a better validation score; 0 = never stop
