@@ -5,15 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from mnist_assets.constants import MLFLOW_EXPERIMENT
+from mnist_assets.ml.plots import save_figure
 
 SUMMARY_METRICS = ("best_val_accuracy", "best_val_loss", "train_seconds", "images_per_second")
 
@@ -77,11 +74,4 @@ def plot_comparison(client: MlflowClient, comparison: RunComparison, path: Path)
             history = client.get_metric_history(run.info.run_id, metric)
             ax.plot([m.step for m in history], [m.value for m in history], marker=".", label=label)
             ax.set(title=metric, xlabel="epoch")
-    for ax in axes:
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, legend_axes=axes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import matplotlib
@@ -10,8 +11,22 @@ matplotlib.use("Agg")  # files only; no display on servers and CI
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from mnist_assets.ml.training import EpochStats
+
+
+def save_figure(fig: Figure, path: Path, legend_axes: Iterable[Axes] = ()) -> Path:
+    """Grid and legend on ``legend_axes``, then write ``fig`` as a PNG at ``path`` and close it."""
+    for ax in legend_axes:
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def plot_training_curve(history: list[EpochStats], path: Path) -> Path:
@@ -24,14 +39,7 @@ def plot_training_curve(history: list[EpochStats], path: Path) -> Path:
     acc_ax.plot(epochs, [h.train_accuracy for h in history], label="train")
     acc_ax.plot(epochs, [h.val_accuracy for h in history], label="validation")
     acc_ax.set(title="Accuracy", xlabel="epoch")
-    for ax in (loss_ax, acc_ax):
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, legend_axes=(loss_ax, acc_ax))
 
 
 def plot_confusion_matrix(matrix: np.ndarray, path: Path) -> Path:
@@ -43,8 +51,4 @@ def plot_confusion_matrix(matrix: np.ndarray, path: Path) -> Path:
         ax.text(col, row, str(count), ha="center", va="center", color=color, fontsize=8)
     ax.set(xlabel="predicted", ylabel="true", xticks=range(10), yticks=range(10))
     ax.set_title("Confusion matrix (test split)")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
