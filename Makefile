@@ -47,15 +47,15 @@ dev: install $(DAGSTER_HOME)/dagster.yaml ## Start the Dagster UI and daemon on 
 
 .PHONY: data
 data: install $(DAGSTER_HOME)/dagster.yaml ## Materialise raw_mnist and mnist_splits (MNIST_SOURCE picks the source)
-	dagster asset materialize -m mnist_assets.definitions --select $(DATA_ASSETS)
+	dagster asset materialize -m mnist_assets --select $(DATA_ASSETS)
 
 .PHONY: pipeline
 pipeline: install $(DAGSTER_HOME)/dagster.yaml ## Materialise every asset: data, model, validation report, champion
-	dagster asset materialize -m mnist_assets.definitions --select '*'
+	dagster asset materialize -m mnist_assets --select '*'
 
 .PHONY: train
 train: install $(DAGSTER_HOME)/dagster.yaml ## Train mnist_cnn (EPOCHS= LR= BATCH_SIZE= DEVICE= PRECISION= SEED= override configs/training.yaml)
-	dagster asset materialize -m mnist_assets.definitions --select $(DATA_ASSETS),mnist_cnn \
+	dagster asset materialize -m mnist_assets --select $(DATA_ASSETS),mnist_cnn \
 		--config-json "$$(mnist-assets run-config --epochs '$(EPOCHS)' --learning-rate '$(LR)' \
 			--batch-size '$(BATCH_SIZE)' --device '$(DEVICE)' --precision '$(PRECISION)' --seed '$(SEED)')"
 
