@@ -6,3 +6,5 @@ TRAINING_POOL = "training"  # Dagster concurrency pool: one training step at a t
 TRAINING_RUN_TAG = "mnist/training"  # run tag limited to one run at a time in dagster.yaml
 CHAMPION_ALIAS = "champion"  # the registered version that serves
 PREVIOUS_ALIAS = "previous"  # the champion it replaced, kept for rollback
+BENTO_MODEL_NAME = "mnist-cnn"  # the model in BentoML's model store
+BENTO_SERVICE_NAME = "mnist_service"

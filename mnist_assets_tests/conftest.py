@@ -1,5 +1,10 @@
 import functools
+import os
+import tempfile
 from pathlib import Path
+
+# Every BentoML store the tests touch lives in a throwaway home, never in ~/bentoml.
+os.environ["BENTOML_HOME"] = tempfile.mkdtemp(prefix="mnist-bentoml-")
 
 import numpy as np
 import pytest

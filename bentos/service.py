@@ -1,0 +1,123 @@
+"""The MNIST prediction service (BentoML 1.4 service API)."""
+
+import os
+from pathlib import Path
+from typing import Annotated, cast
+
+import bentoml
+import numpy as np
+from bentoml.validators import ContentType
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from mnist_assets.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME
+from mnist_assets.serving import metrics
+from mnist_assets.serving.images import ImageDecodeError, image_to_pixels
+from mnist_assets.serving.middleware import BearerToken, BodySizeLimit
+from mnist_assets.serving.schemas import (
+    BatchPrediction,
+    Image,
+    Images,
+    ModelInfo,
+    Prediction,
+    Threshold,
+)
+
+MODEL_TAG = os.environ.get("MNIST_BENTO_MODEL", f"{BENTO_MODEL_NAME}:latest")
+MAX_BODY_BYTES = int(os.environ.get("MNIST_MAX_BODY_BYTES", 8 * 1024 * 1024))
+
+
+@bentoml.service(name=BENTO_SERVICE_NAME, traffic={"timeout": 10})
+class MnistService:
+    """Predicts digits from 28x28 pixel arrays or uploaded images."""
+
+    model_ref = bentoml.models.BentoModel(MODEL_TAG)
+
+    def __init__(self) -> None:
+        import torch
+
+        from mnist_assets.serving.model_store import load_model
+
+        torch.set_num_threads(1)  # one thread per worker: small convs gain nothing from more
+        self.model = load_model(self.model_ref.path)
+        labels, extra = self.model_ref.info.labels, self.model_ref.info.metadata
+        self.info = ModelInfo(
+            bento_model=str(self.model_ref.tag),
+            model_version=labels.get("model_version", ""),
+            mlflow_run_id=labels.get("mlflow_run_id", ""),
+            data_version=labels.get("data_version", ""),
+            git_commit=labels.get("git_commit", ""),
+            test_accuracy=float(extra.get("test_accuracy", 0.0)),
+            runtime="pytorch",
+        )
+        metrics.MODEL_INFO.labels(version=self.info.model_version, tag=self.info.bento_model).set(1)
+
+    def _predict(self, pixels: np.ndarray, threshold: float) -> list[Prediction]:
+        import torch
+
+        with torch.inference_mode():
+            logits = self.model(torch.from_numpy(pixels).unsqueeze(1))
+            probabilities = torch.softmax(logits, dim=1).numpy()
+        predictions = [
+            Prediction(
+                digit=int(row.argmax()),
+                confidence=float(row.max()),
+                probabilities=row.tolist(),
+                below_threshold=bool(row.max() < threshold),
+            )
+            for row in probabilities
+        ]
+        metrics.observe(pixels, predictions)
+        return predictions
+
+    @bentoml.api(route="/predict")
+    def predict(self, image: Image, confidence_threshold: Threshold = 0.5) -> Prediction:
+        """One 28x28 image, pixel values in [0, 1] (MNIST after ToTensor)."""
+        pixels = np.asarray(image, dtype=np.float32)[None]
+        return self._predict(pixels, confidence_threshold)[0]
+
+    @bentoml.api(route="/predict/batch")
+    def predict_batch(
+        self, images: Images, confidence_threshold: Threshold = 0.5
+    ) -> BatchPrediction:
+        """Up to 256 images in one request; predictions come back in the same order."""
+        pixels = np.asarray(images, dtype=np.float32)
+        return BatchPrediction(predictions=self._predict(pixels, confidence_threshold))
+
+    @bentoml.api(route="/predict/image")
+    def predict_image(
+        self,
+        image: Annotated[Path, ContentType("image/*")],
+        confidence_threshold: Threshold = 0.5,
+    ) -> Prediction:
+        """A PNG or JPEG upload of one digit, converted like MNIST."""
+        try:
+            pixels = image_to_pixels(Path(image).read_bytes())
+        except ImageDecodeError as exc:
+            raise bentoml.exceptions.InvalidArgument(str(exc)) from exc
+        return self._predict(pixels[None], confidence_threshold)[0]
+
+
+async def _model_info(request: Request) -> JSONResponse:
+    """GET /model/info: which model is serving and where it came from."""
+    service: MnistService = bentoml.get_current_service()
+    return JSONResponse(service.info.model_dump())
+
+
+async def _health(request: Request) -> JSONResponse:
+    """GET /health: up, with the model version, for humans and load balancers."""
+    service: MnistService = bentoml.get_current_service()
+    return JSONResponse({"status": "ok", "model_version": service.info.model_version})
+
+
+# @bentoml.service returns a bentoml.Service, which its type hints present as the class itself.
+service = cast(bentoml.Service[MnistService], MnistService)
+# BentoML's own routes are POST; these GETs sit behind them in a small mounted app.
+service.mount_asgi_app(
+    Starlette(routes=[Route("/model/info", _model_info), Route("/health", _health)]), path="/"
+)
+service.add_asgi_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+if token := os.environ.get("MNIST_API_TOKEN"):
+    service.add_asgi_middleware(BearerToken, token=token)

@@ -1,0 +1,41 @@
+"""Uploaded PNG/JPEG files to MNIST-style pixels: grey, light digit on dark, 28x28, in [0, 1]."""
+
+import io
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+MAX_SIDE = 4096  # refuse huge uploads before decoding them fully
+
+
+class ImageDecodeError(ValueError):
+    """The upload is not an image this service can read."""
+
+
+def image_to_pixels(data: bytes) -> np.ndarray:
+    """Decode, grey, invert dark-on-light drawings, fit the digit into 20x20 centred in 28x28.
+
+    MNIST digits are white strokes on black, size-normalised to 20x20 and centred by mass in a
+    28x28 frame; photos and drawings usually are black on white, so they are inverted.
+    """
+    try:
+        image = Image.open(io.BytesIO(data))
+        if max(image.size) > MAX_SIDE:
+            raise ImageDecodeError(f"image is {image.size[0]}x{image.size[1]}, over {MAX_SIDE}")
+        grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ImageDecodeError(f"not a PNG or JPEG image ({exc})") from exc
+    if grey.mean() > 0.5:  # light background: a drawing or a scan
+        grey = 1.0 - grey
+    ink = np.argwhere(grey > 0.1)
+    if len(ink) == 0:
+        return np.zeros((28, 28), dtype=np.float32)
+    (top, left), (bottom, right) = ink.min(0), ink.max(0) + 1
+    digit = Image.fromarray((grey[top:bottom, left:right] * 255).astype(np.uint8))
+    scale = 20 / max(digit.size)
+    size = (max(1, round(digit.size[0] * scale)), max(1, round(digit.size[1] * scale)))
+    digit = digit.resize(size, Image.Resampling.LANCZOS)
+    frame = np.zeros((28, 28), dtype=np.float32)
+    y, x = (28 - size[1]) // 2, (28 - size[0]) // 2
+    frame[y : y + size[1], x : x + size[0]] = np.asarray(digit, dtype=np.float32) / 255.0
+    return np.clip(frame, 0.0, 1.0)

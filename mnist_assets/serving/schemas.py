@@ -1,0 +1,41 @@
+"""Request and response bodies of the service, validated by pydantic before any inference."""
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field, Strict
+
+MAX_BATCH = 256  # images per /predict/batch request
+
+# One pixel as MNIST after ToTensor: a number in [0, 1]; strings, NaN and infinity are refused.
+Pixel = Annotated[float, Strict(), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Row = Annotated[list[Pixel], Field(min_length=28, max_length=28)]
+Image = Annotated[list[Row], Field(min_length=28, max_length=28, description="28 rows of 28")]
+Threshold = Annotated[float, Strict(), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Images = Annotated[list[Image], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class Prediction(BaseModel):
+    """The predicted digit, its probability, all ten, and whether it fell below the threshold."""
+
+    digit: int
+    confidence: float
+    probabilities: list[float]
+    below_threshold: bool
+
+
+class BatchPrediction(BaseModel):
+    """One prediction per image, in request order."""
+
+    predictions: list[Prediction]
+
+
+class ModelInfo(BaseModel):
+    """What is serving: versions, lineage and the figures it was promoted on."""
+
+    bento_model: str
+    model_version: str
+    mlflow_run_id: str
+    data_version: str
+    git_commit: str
+    test_accuracy: float
+    runtime: str

@@ -1,0 +1,86 @@
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from mnist_assets.serving.images import ImageDecodeError, image_to_pixels
+from mnist_assets.serving.middleware import BearerToken
+from mnist_assets.serving.model_store import load_model, save_champion
+
+
+def _app() -> Starlette:
+    async def ok(request):
+        return PlainTextResponse("ok")
+
+    routes = [
+        Route(path, ok, methods=["GET", "POST"]) for path in ("/predict", "/metrics", "/health")
+    ]
+    return Starlette(routes=routes)
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status"),
+    [
+        ("/predict", {}, 401),  # no token
+        ("/predict", {"authorization": "Bearer wrong"}, 401),
+        ("/predict", {"authorization": "Bearer s3cret"}, 200),
+        ("/metrics", {}, 200),  # monitoring stays open
+        ("/health", {}, 200),
+    ],
+)
+def test_bearer_token_guards_predictions_only(path: str, headers: dict, status: int) -> None:
+    client = TestClient(BearerToken(_app(), token="s3cret"))
+    response = client.post(path, headers=headers)
+    assert response.status_code == status
+    if status == 401:
+        assert response.json() == {"error": "missing or wrong bearer token"}
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def _png(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_drawings_are_inverted_centred_and_scaled(bundled) -> None:
+    digit = bundled.images[0]
+    canvas = np.full((200, 300), 255, dtype=np.uint8)  # white paper, digit off-centre
+    canvas[10:122, 20:132] = 255 - np.asarray(Image.fromarray(digit).resize((112, 112)))
+    pixels = image_to_pixels(_png(canvas))
+    assert pixels.shape == (28, 28) and pixels.dtype == np.float32
+    assert pixels.min() >= 0.0 and pixels.max() <= 1.0
+    assert pixels[:3].sum() == 0 and pixels[:, :3].sum() == 0  # a dark margin, like MNIST
+    rows, cols = np.nonzero(pixels > 0.1)
+    assert abs(rows.mean() - 13.5) < 3 and abs(cols.mean() - 13.5) < 3
+
+
+def test_blank_and_broken_uploads() -> None:
+    assert image_to_pixels(_png(np.full((40, 40), 255, dtype=np.uint8))).sum() == 0
+    with pytest.raises(ImageDecodeError, match="not a PNG or JPEG image"):
+        image_to_pixels(b"GIF89a but not really")
+
+
+def test_saving_the_same_champion_twice_reuses_its_tag(tmp_path: Path, stored_model: str) -> None:
+    import bentoml
+
+    model = bentoml.models.get(stored_model)
+    labels = dict(model.info.labels)
+    again = save_champion(
+        Path(model.path) / "model.pt", Path(model.path) / "drift_reference.json", labels, {}
+    )
+    assert again == stored_model
+    other = save_champion(
+        Path(model.path) / "model.pt",
+        Path(model.path) / "drift_reference.json",
+        {**labels, "model_version": "8"},
+        {},
+    )
+    assert other != stored_model
+    assert load_model(bentoml.models.get(other).path).config == load_model(model.path).config
