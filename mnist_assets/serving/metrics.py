@@ -26,6 +26,8 @@ MODEL_INFO = bentoml.metrics.Gauge(
     name="mnist_model_info",
     documentation="The model serving (value 1), by registry version and bento model tag",
     labelnames=["version", "tag"],
+    # One series per model across worker processes, not one per process id.
+    multiprocess_mode="livemostrecent",
 )
 
 

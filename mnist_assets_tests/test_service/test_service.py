@@ -8,7 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mnist_assets.ml.splits import MnistSplits
-from mnist_assets_tests.test_service.conftest import scaled_test_images
+from mnist_assets_tests.conftest import scaled_test_images
 
 
 @pytest.fixture(scope="module")
