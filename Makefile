@@ -11,6 +11,8 @@ DVC := $(CURDIR)/$(DVC_VENV)/bin/dvc
 
 # One project-local Dagster home (git-ignored) that uses the tracked dagster.yaml.
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
+# BentoML's model and bento stores, project-local like the Dagster home.
+export BENTOML_HOME := $(CURDIR)/.bentoml
 export PATH := $(BIN):$(PATH)
 
 DATA_ASSETS := raw_mnist,mnist_splits
@@ -98,4 +100,4 @@ test-fast: install ## Run the fast tests only (no slow or integration tests)
 
 .PHONY: clean
 clean: ## Remove generated data and the Dagster home (keeps .venv)
-	rm -rf data .dagster_home .pytest_cache .mypy_cache .ruff_cache
+	rm -rf data .dagster_home .bentoml .pytest_cache .mypy_cache .ruff_cache

@@ -25,7 +25,13 @@ from mnist_assets.serving.schemas import (
     Threshold,
 )
 
-MODEL_TAG = os.environ.get("MNIST_BENTO_MODEL", f"{BENTO_MODEL_NAME}:latest")
+# The model to serve: the bento's build argument when built by mnist_bento (so a bento always
+# serves the model it was built with), else MNIST_BENTO_MODEL, else the newest stored one.
+MODEL_TAG = (
+    getattr(bentoml.use_arguments(), "model_tag", None)
+    or os.environ.get("MNIST_BENTO_MODEL")
+    or f"{BENTO_MODEL_NAME}:latest"
+)
 MAX_BODY_BYTES = int(os.environ.get("MNIST_MAX_BODY_BYTES", 8 * 1024 * 1024))
 
 

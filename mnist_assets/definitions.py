@@ -10,12 +10,13 @@ from mnist_assets.defs.evaluation.assets import mnist_champion, validation_repor
 from mnist_assets.defs.evaluation.checks import gate_checks
 from mnist_assets.defs.evaluation.registry import ModelRegistry
 from mnist_assets.defs.io_manager import FolderIOManager
+from mnist_assets.defs.serving.assets import mnist_bento
 from mnist_assets.defs.training.assets import mnist_cnn
 from mnist_assets.defs.training.tracking import mlflow_resource
 from mnist_assets.env import data_root, mlflow_tracking_uri
 
 defs = dg.Definitions(
-    assets=[raw_mnist, mnist_splits, mnist_cnn, validation_report, mnist_champion],
+    assets=[raw_mnist, mnist_splits, mnist_cnn, validation_report, mnist_champion, mnist_bento],
     asset_checks=[*data_checks, data_drift, *gate_checks],
     resources={
         "mnist_source": MnistSourceResource.from_environment(),

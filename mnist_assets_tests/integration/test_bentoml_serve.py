@@ -1,4 +1,4 @@
-"""The service under a real `bentoml serve`, called over HTTP and with bentoml.SyncHTTPClient."""
+"""The built bento under a real `bentoml serve`, over HTTP and with bentoml.SyncHTTPClient."""
 
 import json
 import os
@@ -16,6 +16,8 @@ import pytest
 
 from mnist_assets.env import PROJECT_ROOT
 from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.serving.bento_build import build_bento
+from mnist_assets.serving.model_store import save_champion
 from mnist_assets_tests.conftest import scaled_test_images
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -24,18 +26,32 @@ TOKEN = "integration-token"
 
 
 @pytest.fixture(scope="module")
-def server(stored_model: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def bento_tag(stored_model: str) -> str:
+    """The project's bentofile built around the test model; then a newer model is stored, so
+    serving the right one proves the bento pins its model."""
+    bento, _ = build_bento(
+        PROJECT_ROOT / "bentos" / "bentofile.yaml", PROJECT_ROOT, stored_model, {"t": "1"}
+    )
+    model = bentoml.models.get(stored_model)
+    newer = {**model.info.labels, "model_version": "newer"}
+    folder = Path(model.path)
+    save_champion(folder / "model.pt", folder / "drift_reference.json", newer, {})
+    return str(bento.tag)
+
+
+@pytest.fixture(scope="module")
+def server(bento_tag: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "MNIST_BENTO_MODEL": stored_model, "MNIST_API_TOKEN": TOKEN}
-    log_path = tmp_path_factory.mktemp("serve") / "serve.log"
+    env = {k: v for k, v in os.environ.items() if k != "MNIST_BENTO_MODEL"}
+    env["MNIST_API_TOKEN"] = TOKEN
+    workdir = tmp_path_factory.mktemp("serve")  # not the project: the bento carries its code
+    log_path = workdir / "serve.log"
     bentoml_cli = str(Path(sys.executable).parent / "bentoml")
-    command = [bentoml_cli, "serve", "bentos.service:MnistService", "--host", "127.0.0.1"]
+    command = [bentoml_cli, "serve", bento_tag, "--host", "127.0.0.1", "--port", str(port)]
     with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [*command, "--port", str(port)], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log
-        )
+        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -78,6 +94,15 @@ def test_predictions_over_http_and_with_the_bentoml_client(
     with bentoml.SyncHTTPClient(server, token=TOKEN) as client:
         result = client.predict(image=images[0].tolist(), confidence_threshold=0.5)
     assert result["digit"] == digits[0]
+
+
+def test_the_bento_serves_the_model_it_was_built_with(server: str, stored_model: str) -> None:
+    request = urllib.request.Request(
+        f"{server}/model/info", headers={"authorization": f"Bearer {TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        info = json.loads(response.read())
+    assert info["bento_model"] == stored_model and info["model_version"] == "7"
 
 
 def test_token_guards_predictions_and_leaves_monitoring_open(server: str) -> None:

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import bentoml
 import dagster as dg
 import mlflow
 import pytest
@@ -16,6 +17,7 @@ from mnist_assets.defs.evaluation.assets import mnist_champion, validation_repor
 from mnist_assets.defs.evaluation.checks import gate_checks
 from mnist_assets.defs.evaluation.registry import ModelRegistry
 from mnist_assets.defs.io_manager import FolderIOManager
+from mnist_assets.defs.serving.assets import mnist_bento
 from mnist_assets.defs.training.assets import mnist_cnn
 from mnist_assets.defs.training.tracking import mlflow_resource
 from mnist_assets.env import mlflow_tracking_uri
@@ -27,13 +29,20 @@ pytestmark = pytest.mark.slow
 class Store:
     data: Path
     uri: str
+    first: dg.ExecuteInProcessResult | None = None
 
-    def materialize(self, training: dict, validation: dict | None = None):
-        config = {"mnist_cnn": {"config": {"training": training}}}
+    def materialize(self, training: dict | None, validation: dict | None = None):
+        """The whole chain with this training config; None materialises mnist_bento alone."""
+        if training is None:
+            assets, config = [mnist_bento], {}
+        else:
+            assets = [raw_mnist, mnist_splits, mnist_cnn, validation_report, mnist_champion]
+            assets += [*gate_checks, mnist_bento]
+            config = {"mnist_cnn": {"config": {"training": training}}}
         if validation:
             config["validation_report"] = {"config": validation}
         return dg.materialize(
-            [raw_mnist, mnist_splits, mnist_cnn, validation_report, mnist_champion, *gate_checks],
+            assets,
             resources={
                 "mnist_source": MnistSourceResource(),
                 "folder_io": FolderIOManager(root=str(self.data)),
@@ -57,8 +66,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         patch.setenv("MNIST_MLFLOW_ROOT", str(root / "mlruns"))
         store = Store(root / "data", mlflow_tracking_uri())
-        first = store.materialize({})
-        assert first.success, [e.message for e in first.all_events if e.is_failure]
+        store.first = store.materialize({})
+        assert store.first.success, [e.message for e in store.first.all_events if e.is_failure]
         yield store
         mlflow.end_run()
 
@@ -75,6 +84,22 @@ def test_the_first_good_model_passes_the_gate_and_becomes_champion(store: Store)
     } <= artifacts
     assert client.get_run(version.run_id).data.metrics["test_accuracy"] >= 0.97
 
+    (bento_event,) = store.first.asset_materializations_for_node("mnist_bento")
+    bento = bentoml.bentos.get(bento_event.metadata["bento_tag"].value)
+    assert bento.info.labels["model_version"] == "1"
+    assert bento.info.labels["mlflow_run_id"] == version.run_id
+    assert bento_event.metadata["built"].value is True
+
+
+def test_rerunning_with_nothing_new_reuses_the_bento(store: Store) -> None:
+    # Runs before the second good model is promoted (tests run in file order).
+    (before,) = store.first.asset_materializations_for_node("mnist_bento")
+    assert store.alias(CHAMPION_ALIAS) == "1"
+    again = store.materialize(None)
+    (event,) = again.asset_materializations_for_node("mnist_bento")
+    assert event.metadata["bento_tag"].value == before.metadata["bento_tag"].value
+    assert event.metadata["built"].value is False
+
 
 def test_a_bad_model_is_stopped_and_the_champion_stays(store: Store) -> None:
     champion_before = store.alias(CHAMPION_ALIAS)
@@ -82,10 +107,12 @@ def test_a_bad_model_is_stopped_and_the_champion_stays(store: Store) -> None:
     result = store.materialize({"epochs": 1, "learning_rate": 1e-9, "scheduler": "constant"})
     assert not result.success
     failed = {c.check_name: c for c in result.get_asset_check_evaluations() if not c.passed}
-    assert set(failed) == {"accuracy_threshold", "class_recall_floor", "no_regression"}
+    blocking = {name for name, c in failed.items() if c.severity == dg.AssetCheckSeverity.ERROR}
+    assert blocking == {"accuracy_threshold", "class_recall_floor", "no_regression"}
     assert "below the 97.00% threshold" in failed["accuracy_threshold"].description
     assert failed["no_regression"].metadata["champion_version"].value == champion_before
     assert result.asset_materializations_for_node("mnist_champion") == []
+    assert result.asset_materializations_for_node("mnist_bento") == []
     assert store.alias(CHAMPION_ALIAS) == champion_before
 
 
@@ -99,3 +126,6 @@ def test_a_second_good_model_takes_over_and_keeps_the_old_one_as_previous(store:
     assert new_version != champion_before
     assert store.alias(CHAMPION_ALIAS) == new_version
     assert store.alias(PREVIOUS_ALIAS) == champion_before
+    (bento_event,) = result.asset_materializations_for_node("mnist_bento")
+    assert bento_event.metadata["model_version"].value == new_version
+    assert bento_event.metadata["built"].value is True

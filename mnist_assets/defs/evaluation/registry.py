@@ -1,6 +1,7 @@
 """The MLflow model registry behind one resource: read the champion, log reports, promote."""
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -12,6 +13,20 @@ from mnist_assets.constants import CHAMPION_ALIAS, PREVIOUS_ALIAS, REGISTERED_MO
 from mnist_assets.defs.training.tracking import ensure_reachable
 from mnist_assets.ml.model import MnistCnn, load_checkpoint
 from mnist_assets.ml.trained import CHECKPOINT_FILE
+from mnist_assets.ml.validation import DRIFT_REFERENCE_FILE
+
+
+@dataclass(frozen=True)
+class ChampionFiles:
+    """The champion's files on disk and where it came from."""
+
+    version: str
+    mlflow_run_id: str
+    data_version: str
+    git_commit: str
+    test_accuracy: float
+    checkpoint: Path
+    drift_reference: Path
 
 
 class ModelRegistry(dg.ConfigurableResource):
@@ -40,6 +55,29 @@ class ModelRegistry(dg.ConfigurableResource):
         with tempfile.TemporaryDirectory() as tmp:
             path = self._client().download_artifacts(version.run_id, CHECKPOINT_FILE, tmp)
             return load_checkpoint(Path(path))
+
+    def download_champion(self, directory: Path) -> "ChampionFiles":
+        """The champion's checkpoint and drift reference, with the lineage of its run."""
+        version = self.version_with_alias(CHAMPION_ALIAS)
+        if version is None or version.run_id is None:
+            raise LookupError(
+                f"{self.model_name} has no '{CHAMPION_ALIAS}' yet: pass the gate first"
+            )
+        client = self._client()
+        run = client.get_run(version.run_id)
+        checkpoint = client.download_artifacts(version.run_id, CHECKPOINT_FILE, str(directory))
+        drift = client.download_artifacts(
+            version.run_id, f"validation/{DRIFT_REFERENCE_FILE}", str(directory)
+        )
+        return ChampionFiles(
+            version=str(version.version),
+            mlflow_run_id=version.run_id,
+            data_version=run.data.tags.get("data_version", ""),
+            git_commit=run.data.tags.get("git_commit", ""),
+            test_accuracy=run.data.metrics.get("test_accuracy", 0.0),
+            checkpoint=Path(checkpoint),
+            drift_reference=Path(drift),
+        )
 
     def log_to_run(self, run_id: str, directory: Path, metrics: dict[str, float]) -> None:
         """Attach a folder of files (under ``validation/``) and metrics to a finished run."""
