@@ -38,7 +38,7 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 
 .PHONY: help
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: install
 install: $(INSTALLED) $(DVC) ## Create .venv (and .venv-dvc) and install the project (idempotent)
@@ -52,7 +52,7 @@ data: install $(DAGSTER_HOME)/dagster.yaml ## Materialise raw_mnist and mnist_sp
 	dagster asset materialize -m mnist_assets --select $(DATA_ASSETS)
 
 .PHONY: pipeline
-pipeline: install $(DAGSTER_HOME)/dagster.yaml ## Materialise every asset: data, model, validation report, champion
+pipeline: install $(DAGSTER_HOME)/dagster.yaml ## Materialise every asset: data, model, report, champion, bento
 	dagster asset materialize -m mnist_assets --select '*'
 
 .PHONY: train
@@ -72,8 +72,12 @@ compare: install ## Compare the latest MLflow runs side by side (RUNS="id id" to
 	mnist-assets compare $(RUNS)
 
 .PHONY: benchmark
-benchmark: install ## Run the training-speed benchmark (DataLoader loop vs the project's loop)
+benchmark: install ## Training speed: a DataLoader loop vs the project's loop
 	python benchmarks/train_speed.py
+
+.PHONY: benchmark-serve
+benchmark-serve: install ## Serving load: the bento vs naive BentoML and mlflow serve (after make pipeline)
+	python benchmarks/serve_load.py
 
 .PHONY: repro
 repro: install $(DAGSTER_HOME)/dagster.yaml ## Run the DVC pipeline (its stages call Dagster)

@@ -1,12 +1,27 @@
 """Build (or reuse) the bento that serves one stored model."""
 
+import hashlib
 from pathlib import Path
 
 import bentoml
+import yaml
 
 from mnist_assets.constants import BENTO_SERVICE_NAME
 
 MODEL_LABEL = "bento_model"  # the bento label naming the stored model it serves
+SOURCE_LABEL = "source_sha256"  # the bento label fingerprinting the code it packs
+
+
+def source_fingerprint(bentofile: Path, build_ctx: Path) -> str:
+    """Sha256 over the bentofile and every file it includes, so changed code means a new bento."""
+    spec = yaml.safe_load(bentofile.read_text())
+    files = sorted({p for pattern in spec.get("include", []) for p in build_ctx.glob(pattern)})
+    digest = hashlib.sha256(bentofile.read_bytes())
+    for path in files:
+        if path.is_file():
+            digest.update(str(path.relative_to(build_ctx)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def bento_size_bytes(bento: bentoml.Bento) -> int:
@@ -17,23 +32,25 @@ def bento_size_bytes(bento: bentoml.Bento) -> int:
 def build_bento(
     bentofile: Path, build_ctx: Path, model_tag: str, labels: dict[str, str]
 ) -> tuple[bentoml.Bento, bool]:
-    """The bento serving ``model_tag``: an existing one when built before, else a new build.
+    """The bento serving ``model_tag``: an existing one built from the same code, else a new one.
 
     Returns the bento and whether it was built now.
     """
+    fingerprint = source_fingerprint(bentofile, build_ctx)
     try:
         existing = bentoml.bentos.list(BENTO_SERVICE_NAME)
     except bentoml.exceptions.NotFound:
         existing = []
     for bento in existing:
-        if bento.info.labels.get(MODEL_LABEL) == model_tag:
+        built_from = bento.info.labels.get(MODEL_LABEL), bento.info.labels.get(SOURCE_LABEL)
+        if built_from == (model_tag, fingerprint):
             return bento, False
     # A build argument travels inside the bento: serving it later loads this model, not
     # whatever is newest in the store.
     bento = bentoml.bentos.build_bentofile(
         str(bentofile),
         build_ctx=str(build_ctx),
-        labels={**labels, MODEL_LABEL: model_tag},
+        labels={**labels, MODEL_LABEL: model_tag, SOURCE_LABEL: fingerprint},
         args={"model_tag": model_tag},
         reload=True,
     )

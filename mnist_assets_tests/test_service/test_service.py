@@ -1,5 +1,6 @@
 """The service class called directly and its ASGI app in process (no server)."""
 
+import asyncio
 import os
 from collections.abc import Iterator
 
@@ -29,11 +30,11 @@ def client(service_class) -> Iterator[TestClient]:
 def test_methods_called_directly(service_class, splits: MnistSplits, stored_model: str) -> None:
     service = service_class()
     images, labels = scaled_test_images(splits, 50)
-    single = service.predict(image=images[0].tolist(), confidence_threshold=0.5)
+    single = asyncio.run(service.predict(image=images[0].tolist(), confidence_threshold=0.5))
     assert 0 <= single.digit <= 9 and len(single.probabilities) == 10
     assert single.confidence == pytest.approx(max(single.probabilities))
     assert sum(single.probabilities) == pytest.approx(1.0, abs=1e-5)
-    batch = service.predict_batch(images=images.tolist(), confidence_threshold=1.0)
+    batch = asyncio.run(service.predict_batch(images=images.tolist(), confidence_threshold=1.0))
     assert all(p.below_threshold for p in batch.predictions)
     digits = np.array([p.digit for p in batch.predictions])
     assert (digits == labels).mean() > 0.8
