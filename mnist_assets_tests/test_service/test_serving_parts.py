@@ -84,3 +84,18 @@ def test_saving_the_same_champion_twice_reuses_its_tag(tmp_path: Path, stored_mo
     )
     assert other != stored_model
     assert load_model(bentoml.models.get(other).path).config == load_model(model.path).config
+
+
+def test_bento_fingerprint_follows_the_packed_code_only(tmp_path: Path) -> None:
+    from mnist_assets.serving.bento_build import source_fingerprint
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    (tmp_path / "notes.txt").write_text("not packed")
+    bentofile = tmp_path / "bentofile.yaml"
+    bentofile.write_text('service: "pkg.a:svc"\ninclude:\n  - "pkg/*.py"\n')
+    first = source_fingerprint(bentofile, tmp_path)
+    (tmp_path / "notes.txt").write_text("edited, still not packed")
+    assert source_fingerprint(bentofile, tmp_path) == first
+    (tmp_path / "pkg" / "a.py").write_text("x = 2\n")
+    assert source_fingerprint(bentofile, tmp_path) != first
