@@ -1,6 +1,7 @@
 import functools
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 # Every BentoML store the tests touch lives in a throwaway home, never in ~/bentoml.
@@ -24,6 +25,17 @@ from mnist_assets.ml.splits import MnistSplits, SplitFractions, stratified_split
 from mnist_assets.ml.training import TrainConfig, fit
 from mnist_assets.ml.validation import drift_reference
 from mnist_assets.serving.model_store import save_champion
+
+
+@pytest.fixture(autouse=True)
+def _restore_mlflow_tracking_uri() -> Iterator[None]:
+    """mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI; undo it after each test."""
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    if before is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = before
 
 
 @functools.cache

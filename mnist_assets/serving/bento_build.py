@@ -5,6 +5,7 @@ from pathlib import Path
 
 import bentoml
 import yaml
+from bentoml._internal.configuration.containers import BentoMLContainer
 
 from mnist_assets.constants import BENTO_SERVICE_NAME
 
@@ -46,12 +47,17 @@ def build_bento(
         if built_from == (model_tag, fingerprint):
             return bento, False
     # A build argument travels inside the bento: serving it later loads this model, not
-    # whatever is newest in the store.
-    bento = bentoml.bentos.build_bentofile(
-        str(bentofile),
-        build_ctx=str(build_ctx),
-        labels={**labels, MODEL_LABEL: model_tag, SOURCE_LABEL: fingerprint},
-        args={"model_tag": model_tag},
-        reload=True,
-    )
+    # whatever is newest in the store. BentoML keeps build arguments in a process-wide
+    # setting; restore it so the build leaves no trace in a long-lived process.
+    previous_arguments = dict(BentoMLContainer.bento_arguments.get())
+    try:
+        bento = bentoml.bentos.build_bentofile(
+            str(bentofile),
+            build_ctx=str(build_ctx),
+            labels={**labels, MODEL_LABEL: model_tag, SOURCE_LABEL: fingerprint},
+            args={"model_tag": model_tag},
+            reload=True,
+        )
+    finally:
+        BentoMLContainer.bento_arguments.set(previous_arguments)
     return bento, True

@@ -21,7 +21,8 @@ def dagster_home(tmp_path: Path) -> Path:
 @pytest.fixture
 def cli_env(tmp_path: Path, dagster_home: Path) -> dict[str, str]:
     """Environment for the project's command-line tools: venv first on PATH, tmp data and home."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MNIST_", "DAGSTER_"))}
+    prefixes = ("MNIST_", "DAGSTER_", "MLFLOW_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     env["DAGSTER_HOME"] = str(dagster_home)
     env["MNIST_DATA_ROOT"] = str(tmp_path / "data")

@@ -1,6 +1,7 @@
 """The service class called directly and its ASGI app in process (no server)."""
 
 import asyncio
+import importlib
 import os
 from collections.abc import Iterator
 
@@ -14,11 +15,12 @@ from mnist_assets_tests.conftest import scaled_test_images
 
 @pytest.fixture(scope="module")
 def service_class(stored_model: str):
-    # The service reads its model tag at import; pin it to this session's model.
+    # The service reads its model tag at import; pin it to this session's model, re-importing
+    # in case a bento build earlier in the session imported it with another.
     os.environ["MNIST_BENTO_MODEL"] = stored_model
-    from bentos.service import MnistService
+    import bentos.service
 
-    return MnistService
+    return importlib.reload(bentos.service).MnistService
 
 
 @pytest.fixture(scope="module")
