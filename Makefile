@@ -103,5 +103,5 @@ test-fast: install ## Run the fast tests only (no slow or integration tests)
 	pytest -m "not slow and not integration"
 
 .PHONY: clean
-clean: ## Remove generated data and the Dagster home (keeps .venv)
+clean: ## Remove generated data, the Dagster home and BentoML stores (keeps .venv)
 	rm -rf data .dagster_home .bentoml .pytest_cache .mypy_cache .ruff_cache
