@@ -27,11 +27,6 @@ def data_root() -> Path:
     return project_path(os.environ.get("MNIST_DATA_ROOT", "data"))
 
 
-def is_ci() -> bool:
-    """True on a CI runner, where the CI variable is set."""
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
 @cache
 def config_defaults(name: str) -> dict[str, Any]:
     """The parsed ``configs/<name>.yaml``: the defaults every run starts from."""
