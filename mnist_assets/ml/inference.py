@@ -1,22 +1,33 @@
-"""Inference on the CPU: probabilities for a batch, and per-image latency."""
+"""Inference: logits and probabilities batch by batch, and per-image latency."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from mnist_assets.ml.runtime import Runtime
+
 
 @torch.no_grad()
-def predict_probabilities(
-    model: torch.nn.Module, pixels: torch.Tensor, batch_size: int = 1024
-) -> np.ndarray:
-    """Softmax probabilities ``[N, classes]`` for ``float [N, 1, 28, 28]`` pixels in [0, 1]."""
+def predict_logits(
+    model: torch.nn.Module,
+    pixels: torch.Tensor,
+    runtime: Runtime | None = None,
+    batch_size: int = 1024,
+) -> torch.Tensor:
+    """Logits ``float32 [N, classes]`` in eval mode, batch by batch (autocast per ``runtime``)."""
     model.eval()
-    chunks = [torch.softmax(model(chunk), dim=1) for chunk in pixels.split(batch_size)]
-    return torch.cat(chunks).numpy()
+    with runtime.autocast() if runtime else contextlib.nullcontext():
+        return torch.cat([model(chunk).float() for chunk in pixels.split(batch_size)])
+
+
+def predict_probabilities(model: torch.nn.Module, pixels: torch.Tensor) -> np.ndarray:
+    """Softmax probabilities ``[N, classes]`` for ``float [N, 1, 28, 28]`` pixels in [0, 1]."""
+    return torch.softmax(predict_logits(model, pixels), dim=1).numpy()
 
 
 @dataclass(frozen=True)

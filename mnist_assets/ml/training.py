@@ -19,6 +19,7 @@ from torch import nn
 
 from mnist_assets.ml.augment import random_affine
 from mnist_assets.ml.dataset import MnistArrays
+from mnist_assets.ml.inference import predict_logits
 from mnist_assets.ml.model import CnnConfig, MnistCnn, to_pixels
 from mnist_assets.ml.runtime import Runtime, configure_threads
 
@@ -248,19 +249,6 @@ def train_one_epoch(
         correct += (logits.detach().argmax(1) == labels).sum()
     count = len(data.labels)
     return total_loss.item() / count, correct.item() / count
-
-
-@torch.no_grad()
-def predict_logits(
-    model: nn.Module, pixels: torch.Tensor, runtime: Runtime, batch_size: int = 1024
-) -> torch.Tensor:
-    """Logits ``float32 [N, classes]`` in eval mode, batch by batch."""
-    model.eval()
-    outputs = []
-    with runtime.autocast():
-        for chunk in pixels.split(batch_size):
-            outputs.append(model(chunk).float())
-    return torch.cat(outputs)
 
 
 def evaluate(model: nn.Module, data: DeviceData, runtime: Runtime) -> tuple[float, float]:
