@@ -16,6 +16,8 @@ export BENTOML_HOME := $(CURDIR)/.bentoml
 export PATH := $(BIN):$(PATH)
 
 DATA_ASSETS := raw_mnist,mnist_splits
+# Where `make deploy` runs the service: docker when a Docker engine answers, else local processes.
+DEPLOY ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo local)
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +45,31 @@ help: ## Show this help
 .PHONY: install
 install: $(INSTALLED) $(DVC) ## Create .venv (and .venv-dvc) and install the project (idempotent)
 
+.PHONY: deploy
+deploy: install $(DAGSTER_HOME)/dagster.yaml ## Train what is due, serve the champion on :8000, Prometheus on :9090 (DEPLOY=local|docker)
+ifeq ($(DEPLOY),docker)
+	mnist-assets deploy --target docker
+else
+	@bash deploy/install-system-tools.sh
+	mnist-assets deploy
+endif
+
+.PHONY: undeploy
+undeploy: install ## Stop what `make deploy` started (by pid; DEPLOY=docker: docker compose down)
+ifeq ($(DEPLOY),docker)
+	docker compose -f deploy/docker-compose.yml down
+else
+	mnist-assets undeploy
+endif
+
+.PHONY: status
+status: install ## Show the deployed bento, model version and processes
+	mnist-assets status
+
+.PHONY: rollback
+rollback: install $(DAGSTER_HOME)/dagster.yaml ## Serve the previous bento again and move the MLflow champion alias back
+	mnist-assets rollback
+
 .PHONY: dev
 dev: install $(DAGSTER_HOME)/dagster.yaml ## Start the Dagster UI and daemon on http://127.0.0.1:3000
 	dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
@@ -52,8 +79,8 @@ data: install $(DAGSTER_HOME)/dagster.yaml ## Materialise raw_mnist and mnist_sp
 	dagster asset materialize -m mnist_assets --select $(DATA_ASSETS)
 
 .PHONY: pipeline
-pipeline: install $(DAGSTER_HOME)/dagster.yaml ## Materialise every asset: data, model, report, champion, bento
-	dagster asset materialize -m mnist_assets --select '*'
+pipeline: install $(DAGSTER_HOME)/dagster.yaml ## Materialise data, model, report, champion and bento (make deploy also serves it)
+	dagster asset materialize -m mnist_assets --select 'not key:mnist_service'
 
 .PHONY: train
 train: install $(DAGSTER_HOME)/dagster.yaml ## Train mnist_cnn (EPOCHS= LR= BATCH_SIZE= DEVICE= PRECISION= SEED= override configs/training.yaml)
@@ -103,5 +130,6 @@ test-fast: install ## Run the fast tests only (no slow or integration tests)
 	pytest -m "not slow and not integration"
 
 .PHONY: clean
-clean: ## Remove generated data, the Dagster home and BentoML stores (keeps .venv)
-	rm -rf data .dagster_home .bentoml .pytest_cache .mypy_cache .ruff_cache
+clean: ## Stop the deployment; remove generated data, the Dagster home and BentoML stores (keeps .venv)
+	@test ! -d run || $(BIN)/mnist-assets undeploy
+	rm -rf data run .dagster_home .bentoml .pytest_cache .mypy_cache .ruff_cache

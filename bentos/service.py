@@ -35,7 +35,11 @@ MODEL_TAG = (
 MAX_BODY_BYTES = int(os.environ.get("MNIST_MAX_BODY_BYTES", 8 * 1024 * 1024))
 
 
-@bentoml.service(name=BENTO_SERVICE_NAME, traffic={"timeout": 10})
+@bentoml.service(
+    name=BENTO_SERVICE_NAME,
+    traffic={"timeout": 10},
+    metrics={"duration": {"buckets": list(metrics.LATENCY_BUCKETS)}},
+)
 class MnistService:
     """Predicts digits from 28x28 pixel arrays or uploaded images."""
 
@@ -44,11 +48,14 @@ class MnistService:
     def __init__(self) -> None:
         import torch
 
-        from mnist_assets.serving.model_store import load_model
+        from mnist_assets.ml.drift import BatchStatistics
+        from mnist_assets.serving.live_drift import LiveDrift
+        from mnist_assets.serving.model_store import DRIFT_REFERENCE, load_model
 
         torch.set_num_threads(1)  # one thread per worker: small convs gain nothing from more
         # channels_last: oneDNN's fast conv layout, 1.6x (one image) to 2x (a batch) on CPU.
         self.model = load_model(self.model_ref.path).to(memory_format=torch.channels_last)
+        self.drift = LiveDrift(BatchStatistics.load(Path(self.model_ref.path) / DRIFT_REFERENCE))
         labels, extra = self.model_ref.info.labels, self.model_ref.info.metadata
         self.info = ModelInfo(
             bento_model=str(self.model_ref.tag),
@@ -77,6 +84,9 @@ class MnistService:
             for row in probabilities
         ]
         metrics.observe(pixels, predictions)
+        score = self.drift.update(pixels, probabilities.argmax(1), probabilities.max(1))
+        if score is not None:
+            metrics.DRIFT_SCORE.set(score)
         return predictions
 
     # async: a sub-millisecond forward pass costs less inline than a hop to the thread pool.
@@ -110,8 +120,9 @@ class MnistService:
 
 async def _model_info(request: Request) -> JSONResponse:
     """GET /model/info: which model is serving and where it came from."""
-    service: MnistService = bentoml.get_current_service()
-    return JSONResponse(service.info.model_dump())
+    instance: MnistService = bentoml.get_current_service()
+    bento = str(service.bento.tag) if service.bento else ""
+    return JSONResponse(instance.info.model_copy(update={"bento": bento}).model_dump())
 
 
 async def _health(request: Request) -> JSONResponse:

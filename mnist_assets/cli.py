@@ -63,6 +63,21 @@ def main(argv: list[str] | None = None) -> int:
     compare.add_argument("--plot", default=str(mlflow_root() / "comparison.png"))
     compare.set_defaults(handler=_compare)
 
+    from mnist_assets import deploy_cli
+
+    deploy = commands.add_parser("deploy", help="materialise what is due, serve it, monitor it")
+    deploy.add_argument("--run-config", help="JSON run config for the assets that run")
+    deploy.add_argument("--target", choices=("local", "docker"), default="local")
+    deploy.set_defaults(handler=lambda a: deploy_cli.deploy(a.run_config, a.target))
+    for command, help_text in (
+        (deploy_cli.undeploy, "stop what deploy started"),
+        (deploy_cli.status, "show what the deployment serves"),
+        (deploy_cli.rollback, "serve the previous release and move the champion alias back"),
+    ):
+        commands.add_parser(command.__name__, help=help_text).set_defaults(
+            handler=lambda a, command=command: command()
+        )
+
     args = parser.parse_args(argv)
     return int(args.handler(args))
 

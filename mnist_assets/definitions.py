@@ -11,18 +11,29 @@ from mnist_assets.defs.evaluation.checks import gate_checks
 from mnist_assets.defs.evaluation.registry import ModelRegistry
 from mnist_assets.defs.io_manager import FolderIOManager
 from mnist_assets.defs.serving.assets import mnist_bento
+from mnist_assets.defs.serving.resources import LocalDeployment
+from mnist_assets.defs.serving.service import mnist_service
 from mnist_assets.defs.training.assets import mnist_cnn
 from mnist_assets.defs.training.tracking import mlflow_resource
 from mnist_assets.env import data_root, mlflow_tracking_uri
 
 defs = dg.Definitions(
-    assets=[raw_mnist, mnist_splits, mnist_cnn, validation_report, mnist_champion, mnist_bento],
+    assets=[
+        raw_mnist,
+        mnist_splits,
+        mnist_cnn,
+        validation_report,
+        mnist_champion,
+        mnist_bento,
+        mnist_service,
+    ],
     asset_checks=[*data_checks, data_drift, *gate_checks],
     resources={
         "mnist_source": MnistSourceResource.from_environment(),
         "folder_io": FolderIOManager(root=str(data_root())),
         "mlflow": mlflow_resource(),
         "model_registry": ModelRegistry(tracking_uri=mlflow_tracking_uri()),
+        "local_deployment": LocalDeployment.from_environment(),
     },
     # One process per run: importing torch and MLflow once beats a subprocess per step for a
     # graph this small on a 2-core machine.

@@ -74,3 +74,28 @@ def git_commit() -> str:
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     return done.stdout.strip() if done.returncode == 0 else "unknown"
+
+
+def run_dir() -> Path:
+    """Pid files, logs and state of the local deployment (``MNIST_RUN_DIR``, default ``run/``)."""
+    return project_path(os.environ.get("MNIST_RUN_DIR", "run"))
+
+
+def bind_host() -> str:
+    """Address every local server binds (``MNIST_BIND_HOST``): loopback unless set wider."""
+    return os.environ.get("MNIST_BIND_HOST", "127.0.0.1")
+
+
+def service_port() -> int:
+    """Port of the deployed prediction service (``MNIST_SERVICE_PORT``, default 8000)."""
+    return int(os.environ.get("MNIST_SERVICE_PORT", "8000"))
+
+
+def prometheus_port() -> int:
+    """Port of the deployment's Prometheus (``MNIST_PROMETHEUS_PORT``, default 9090)."""
+    return int(os.environ.get("MNIST_PROMETHEUS_PORT", "9090"))
+
+
+def api_token() -> str | None:
+    """The service's bearer token (``MNIST_API_TOKEN``); None leaves the endpoints open."""
+    return os.environ.get("MNIST_API_TOKEN") or None

@@ -94,3 +94,20 @@ def check_behaviour(report: ValidationReport) -> Verdict:
     if problems:
         return Verdict(False, "; ".join(problems), metadata)
     return Verdict(True, "robust to shifts, unsure on blank and noise images", metadata)
+
+
+# The rules a candidate must pass to be promoted, by check name; behaviour is only reported.
+BLOCKING_RULES = {
+    "accuracy_threshold": check_accuracy,
+    "class_recall_floor": check_class_recall,
+    "no_regression": check_no_regression,
+}
+
+
+def gate_failures(report: ValidationReport) -> list[str]:
+    """What keeps ``report``'s candidate from promotion: one line per failed blocking rule."""
+    return [
+        f"{name}: {verdict.description}"
+        for name, rule in BLOCKING_RULES.items()
+        if not (verdict := rule(report)).passed
+    ]

@@ -38,11 +38,7 @@ def build_bento(
     Returns the bento and whether it was built now.
     """
     fingerprint = source_fingerprint(bentofile, build_ctx)
-    try:
-        existing = bentoml.bentos.list(BENTO_SERVICE_NAME)
-    except bentoml.exceptions.NotFound:
-        existing = []
-    for bento in existing:
+    for bento in _stored_bentos():
         built_from = bento.info.labels.get(MODEL_LABEL), bento.info.labels.get(SOURCE_LABEL)
         if built_from == (model_tag, fingerprint):
             return bento, False
@@ -61,3 +57,26 @@ def build_bento(
     finally:
         BentoMLContainer.bento_arguments.set(previous_arguments)
     return bento, True
+
+
+def bento_for_model(model_version: str, mlflow_run_id: str) -> bentoml.Bento:
+    """The newest bento built for one registered model version (LookupError when none)."""
+    matching = [
+        b
+        for b in _stored_bentos()
+        if b.info.labels.get("model_version") == model_version
+        and b.info.labels.get("mlflow_run_id") == mlflow_run_id
+    ]
+    if not matching:
+        raise LookupError(
+            f"no bento serves model version {model_version} (run {mlflow_run_id}): "
+            "materialise mnist_bento first"
+        )
+    return max(matching, key=lambda b: b.info.creation_time)
+
+
+def _stored_bentos() -> list[bentoml.Bento]:
+    try:
+        return list(bentoml.bentos.list(BENTO_SERVICE_NAME))
+    except bentoml.exceptions.NotFound:
+        return []

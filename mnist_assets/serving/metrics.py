@@ -29,6 +29,29 @@ MODEL_INFO = bentoml.metrics.Gauge(
     # One series per model across worker processes, not one per process id.
     multiprocess_mode="livemostrecent",
 )
+DRIFT_SCORE = bentoml.metrics.Gauge(
+    name="mnist_drift_score",
+    documentation="PSI of the last inputs and predictions against the model's drift reference",
+    multiprocess_mode="livemax",
+)
+# Request latency buckets for BentoML's own histogram: a forward pass takes well under 1 ms.
+LATENCY_BUCKETS = (
+    0.0002,
+    0.0005,
+    0.001,
+    0.002,
+    0.003,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    10.0,
+)
 
 
 def observe(pixels: np.ndarray, predictions: list[Prediction]) -> None:

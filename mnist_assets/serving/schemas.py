@@ -32,6 +32,7 @@ class BatchPrediction(BaseModel):
 class ModelInfo(BaseModel):
     """What is serving: versions, lineage and the figures it was promoted on."""
 
+    bento: str = ""  # the bento serving, when served from one (not from source)
     bento_model: str
     model_version: str
     mlflow_run_id: str

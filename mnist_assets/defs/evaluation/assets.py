@@ -9,6 +9,7 @@ import dagster as dg
 from mnist_assets.constants import CHAMPION_ALIAS
 from mnist_assets.defs.evaluation.config import ValidationConfig
 from mnist_assets.defs.evaluation.registry import ModelRegistry
+from mnist_assets.ml.gate import gate_failures
 from mnist_assets.ml.splits import MnistSplits
 from mnist_assets.ml.trained import TrainedModel
 from mnist_assets.ml.validation import (
@@ -94,6 +95,11 @@ def mnist_champion(
     Dagster only runs this when the blocking checks on validation_report pass, so a model that
     fails the gate never becomes champion.
     """
+    # The blocking checks stop this asset within a run; selected alone, it asks the gate itself.
+    if failures := gate_failures(validation_report):
+        raise dg.Failure(
+            f"v{validation_report.model_version} failed the promotion gate: {'; '.join(failures)}"
+        )
     replaced = model_registry.promote(validation_report.model_version)
     return dg.MaterializeResult(
         metadata={

@@ -99,3 +99,19 @@ class ModelRegistry(dg.ConfigurableResource):
             replaced = str(current.version)
         client.set_registered_model_alias(self.model_name, CHAMPION_ALIAS, version)
         return replaced
+
+    def roll_back_to(self, version: str) -> str | None:
+        """Give ``champion`` back to ``version``; the version it leaves is tagged rolled_back.
+
+        Returns the version that lost the alias (None when ``version`` already held it).
+        """
+        client = self._client()
+        current = self.version_with_alias(CHAMPION_ALIAS)
+        client.set_registered_model_alias(self.model_name, CHAMPION_ALIAS, version)
+        previous = self.version_with_alias(PREVIOUS_ALIAS)
+        if previous is not None and str(previous.version) == str(version):
+            client.delete_registered_model_alias(self.model_name, PREVIOUS_ALIAS)
+        if current is None or str(current.version) == str(version):
+            return None
+        client.set_model_version_tag(self.model_name, current.version, "rolled_back", "true")
+        return str(current.version)

@@ -1,0 +1,93 @@
+"""The deployment's Prometheus: the tracked config, local targets, and its HTTP API."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mnist_assets.env import PROJECT_ROOT
+
+CONFIG_DIR = PROJECT_ROOT / "deploy" / "prometheus"
+JOB = "mnist_service"
+
+
+class PrometheusError(RuntimeError):
+    """Prometheus is missing, unreachable, or refused a query."""
+
+
+@dataclass(frozen=True)
+class Prometheus:
+    """A Prometheus server with its config and data under ``<run_dir>/prometheus``."""
+
+    run_dir: Path
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def home(self) -> Path:
+        return self.run_dir / "prometheus"
+
+    def write_config(self, target: str) -> None:
+        """The tracked prometheus.yml and alerts.yml, with ``target`` (host:port) to scrape."""
+        (self.home / "targets").mkdir(parents=True, exist_ok=True)
+        for name in ("prometheus.yml", "alerts.yml"):
+            shutil.copy(CONFIG_DIR / name, self.home / name)
+        targets = [{"targets": [target], "labels": {"deployment": "local"}}]
+        (self.home / "targets" / "service.json").write_text(json.dumps(targets) + "\n")
+
+    def command(self) -> list[str]:
+        """The foreground Prometheus command a supervisor runs."""
+        return [
+            prometheus_binary(),
+            f"--config.file={self.home / 'prometheus.yml'}",
+            f"--storage.tsdb.path={self.home / 'data'}",
+            f"--web.listen-address={self.host}:{self.port}",
+            "--web.enable-lifecycle",  # POST /-/reload picks up config changes
+        ]
+
+    def query(self, expr: str, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """The result vector of an instant query (PrometheusError when it fails)."""
+        data = self._get("/api/v1/query", {"query": expr}, timeout)
+        result: list[dict[str, Any]] = data["result"]
+        return result
+
+    def target_up(self) -> bool:
+        """Whether the service's scrape target reports ``up == 1``."""
+        try:
+            return any(s["value"][1] == "1" for s in self.query(f'up{{job="{JOB}"}}'))
+        except PrometheusError:
+            return False
+
+    def _get(self, path: str, params: dict[str, str], timeout: float) -> dict[str, Any]:
+        url = f"{self.url}{path}?{urllib.parse.urlencode(params)}"
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                body = json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            body = json.loads(exc.read() or b"{}")
+        except OSError as exc:
+            raise PrometheusError(f"Prometheus at {self.url} is unreachable: {exc}") from exc
+        if body.get("status") != "success":
+            raise PrometheusError(f"{params}: {body.get('errorType')}: {body.get('error')}")
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+def prometheus_binary() -> str:
+    """The prometheus executable, or a PrometheusError saying how to install it."""
+    found = shutil.which("prometheus")
+    if found is None:
+        raise PrometheusError(
+            "prometheus not found: install it (Debian/Ubuntu: apt-get install prometheus; "
+            "macOS: brew install prometheus), or run `make deploy` as root on Debian"
+        )
+    return found

@@ -1,0 +1,165 @@
+"""The local deployment: a bento behind the nginx gateway, scraped by Prometheus.
+
+Bentos run in two slots, blue and green. A new bento starts in the idle slot, and only once it
+answers /readyz does the gateway switch to it and the old slot stop; if it never gets ready,
+the old one keeps serving and nothing changes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from mnist_assets import env
+from mnist_assets.deploy.gateway import Gateway
+from mnist_assets.deploy.probes import free_port, http_ok, port_in_use, wait_until
+from mnist_assets.deploy.processes import Supervisor
+from mnist_assets.deploy.prometheus import Prometheus
+from mnist_assets.deploy.state import DeployState, Release
+
+GATEWAY, PROMETHEUS = "gateway", "prometheus"
+SLOTS = ("blue", "green")
+READY_TIMEOUT_S = 300  # a cold start imports torch and BentoML: tens of seconds on 2 cores
+
+
+class DeployError(RuntimeError):
+    """A release could not go live; whatever served before still serves."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Where the local deployment keeps its files and which addresses it serves."""
+
+    run_dir: Path
+    host: str
+    port: int
+    prometheus_port: int
+
+    @classmethod
+    def from_environment(cls) -> Deployment:
+        return cls(env.run_dir(), env.bind_host(), env.service_port(), env.prometheus_port())
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def supervisor(self) -> Supervisor:
+        return Supervisor(self.run_dir)
+
+    @property
+    def prometheus(self) -> Prometheus:
+        return Prometheus(self.run_dir, self.host, self.prometheus_port)
+
+    @property
+    def state_file(self) -> Path:
+        return self.run_dir / "state.json"
+
+    def state(self) -> DeployState:
+        return DeployState.load(self.state_file)
+
+    def is_live(self, bento: str) -> bool:
+        """Whether ``bento`` serves now through a running gateway."""
+        live = self.state().live
+        return (
+            live is not None
+            and live.bento == bento
+            and self.supervisor.pid(f"bento-{live.slot}") is not None
+            and self.supervisor.pid(GATEWAY) is not None
+            and http_ok(f"{self.url}/readyz")
+        )
+
+    def serve(self, bento: str, model_version: str, rollback: bool = False) -> Release:
+        """Make ``bento`` the live release (a no-op when it already serves)."""
+        state = self.state()
+        if self.is_live(bento) and state.live is not None:
+            return state.live
+        slot = SLOTS[1] if state.live and state.live.slot == SLOTS[0] else SLOTS[0]
+        port = self._start_bento(f"bento-{slot}", bento)
+        self._route(port)
+        if state.live is not None and state.live.slot != slot:
+            time.sleep(1.0)  # let requests already sent to the old bento finish
+            self.supervisor.stop(f"bento-{state.live.slot}")
+        release = Release(bento, model_version, slot, port)
+        state.roll_back(release) if rollback else state.go_live(release)
+        state.save(self.state_file)
+        return release
+
+    def monitor(self) -> None:
+        """Prometheus scraping the gateway, started or reloaded; waits for the target to be up."""
+        prometheus = self.prometheus
+        prometheus.write_config(f"{self.host}:{self.port}")
+        if self.supervisor.pid(PROMETHEUS) is None:
+            self._check_port_free(self.prometheus_port, "MNIST_PROMETHEUS_PORT")
+            self.supervisor.start(PROMETHEUS, prometheus.command(), cwd=self.run_dir)
+        else:
+            urllib.request.urlopen(
+                urllib.request.Request(f"{prometheus.url}/-/reload", method="POST"), timeout=10
+            ).close()
+        wait_until(
+            prometheus.target_up,
+            120,
+            f"Prometheus target {self.url} (log: {self.supervisor.log_file(PROMETHEUS)})",
+            alive=lambda: self.supervisor.pid(PROMETHEUS) is not None,
+        )
+
+    def stop(self) -> list[str]:
+        """Stop every process this deployment started; returns the names that were running."""
+        return [name for name in self.supervisor.names() if self.supervisor.stop(name)]
+
+    def _start_bento(self, name: str, bento: str) -> int:
+        self.supervisor.stop(name)  # a leftover of an attempt that never went live
+        port = free_port()
+        bentoml_cli = str(Path(sys.executable).parent / "bentoml")
+        command = [bentoml_cli, "serve", bento, "--host", "127.0.0.1", "--port", str(port)]
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.supervisor.start(name, command, cwd=self.run_dir)
+        try:
+            wait_until(
+                lambda: http_ok(f"http://127.0.0.1:{port}/readyz"),
+                READY_TIMEOUT_S,
+                f"bento {bento}",
+                alive=lambda: self.supervisor.pid(name) is not None,
+            )
+        except (RuntimeError, TimeoutError) as exc:
+            self.supervisor.stop(name)
+            log = self.supervisor.log_file(name)
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+            raise DeployError(f"{exc}; the previous release keeps serving. {log}:\n{tail}") from exc
+        return port
+
+    def _route(self, port: int) -> None:
+        """Point the gateway at ``port`` and wait until it answers from there."""
+        gateway = Gateway(self.run_dir, self.host, self.port)
+        gateway.write_config(port)
+        if self.supervisor.pid(GATEWAY) is None:
+            self._check_port_free(self.port, "MNIST_SERVICE_PORT")
+            self.supervisor.start(GATEWAY, gateway.command(), cwd=self.run_dir)
+        else:
+            gateway.reload()
+        expected = _model_info(f"http://127.0.0.1:{port}")
+        wait_until(
+            lambda: _model_info(self.url) == expected,
+            30,
+            f"gateway {self.url}",
+            alive=lambda: self.supervisor.pid(GATEWAY) is not None,
+        )
+
+    def _check_port_free(self, port: int, setting: str) -> None:
+        if port_in_use(self.host, port):
+            raise DeployError(
+                f"{self.host}:{port} is taken by another program: stop it or set {setting}"
+            )
+
+
+def _model_info(url: str) -> dict[str, object] | None:
+    try:
+        with urllib.request.urlopen(f"{url}/model/info", timeout=2) as response:
+            info: dict[str, object] = json.loads(response.read())
+            return info
+    except (OSError, ValueError):
+        return None

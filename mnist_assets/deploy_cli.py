@@ -1,0 +1,192 @@
+"""`make deploy`, `make undeploy`, `make status` and `make rollback`."""
+
+import json
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from mnist_assets import env
+from mnist_assets.deploy.probes import http_ok
+from mnist_assets.deploy.stack import PROMETHEUS, DeployError, Deployment
+
+DOCKER_IMAGE = "mnist-service:latest"  # the image deploy/docker-compose.yml runs
+SMOKE_DIGIT = [[0.0] * 28 for _ in range(28)]
+
+
+def deploy(run_config_file: str | None, target: str = "local") -> int:
+    """Bring the graph up to date through Dagster, serve the champion, monitor it.
+
+    ``target`` "local" runs the bento, gateway and Prometheus as processes here; "docker" packs
+    the champion's bento into an image and starts deploy/docker-compose.yml.
+    """
+    from mnist_assets.definitions import defs
+    from mnist_assets.defs.data.assets import raw_mnist
+    from mnist_assets.defs.serving.service import SERVICE_ASSET
+    from mnist_assets.defs.staleness import due_assets
+
+    run_config = json.loads(Path(run_config_file).read_text()) if run_config_file else {}
+    instance = dg.DagsterInstance.get()
+    # The source is observed every time; an unchanged source keeps its data version.
+    if not _materialise(defs, instance, [raw_mnist.key], run_config):
+        return 1
+    due, held = due_assets(defs, instance, always={SERVICE_ASSET})
+    for key, reason in held.items():
+        print(f"held back: {key.to_user_string()} ({reason})")
+    pipeline = [key for key in due if key != SERVICE_ASSET]
+    print(
+        "up to date: nothing to retrain" if not pipeline else f"materialising: {_names(pipeline)}"
+    )
+    if pipeline and not _materialise(defs, instance, pipeline, run_config):
+        print(
+            "the pipeline failed; the service keeps serving the current champion", file=sys.stderr
+        )
+    if not _materialise(defs, instance, [SERVICE_ASSET], run_config):
+        return 1
+    deployment = Deployment.from_environment()
+    try:
+        deployment.monitor()
+    except (DeployError, TimeoutError, RuntimeError) as exc:
+        print(f"deploy: {exc}", file=sys.stderr)
+        return 1
+    print(f"smoke prediction: {_smoke(deployment.url)}")
+    _print_urls(deployment)
+    return 0
+
+
+def undeploy() -> int:
+    """Stop the processes deploy started (by their pid files), nothing else."""
+    stopped = Deployment.from_environment().stop()
+    print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+    return 0
+
+
+def status() -> int:
+    """What runs, which bento and model version serve, and whether it is healthy."""
+    deployment = Deployment.from_environment()
+    for name in deployment.supervisor.names():
+        pid = deployment.supervisor.pid(name)
+        print(f"{name:12} {'pid ' + str(pid) if pid else 'not running'}")
+    live = deployment.state().live
+    if live is None:
+        print("nothing deployed yet: make deploy")
+        return 1
+    healthy = http_ok(f"{deployment.url}/readyz")
+    print(f"serving      {live.bento} (model v{live.model_version}, since {live.since})")
+    print(f"service      {deployment.url} {'ready' if healthy else 'NOT READY'}")
+    if deployment.supervisor.pid(PROMETHEUS):
+        print(f"prometheus   target up: {deployment.prometheus.target_up()}")
+    return 0 if healthy else 1
+
+
+def rollback() -> int:
+    """Serve the previous release again and give its model back the champion alias."""
+    from mnist_assets.defs.evaluation.registry import ModelRegistry
+    from mnist_assets.defs.serving.service import SERVICE_ASSET, release_metadata
+
+    deployment = Deployment.from_environment()
+    state = deployment.state()
+    if not state.history:
+        print("rollback: no earlier release to go back to", file=sys.stderr)
+        return 1
+    previous = state.history[-1]
+    try:
+        release = deployment.serve(previous.bento, previous.model_version, rollback=True)
+    except DeployError as exc:
+        print(f"rollback: {exc}", file=sys.stderr)
+        return 1
+    registry = ModelRegistry(tracking_uri=env.mlflow_tracking_uri())
+    left = registry.roll_back_to(release.model_version)
+    dg.DagsterInstance.get().report_runless_asset_event(
+        dg.AssetObservation(SERVICE_ASSET, metadata=release_metadata(deployment.url, release))
+    )
+    print(
+        f"rolled back to {release.bento} (model v{release.model_version}); "
+        f"champion alias moved from v{left} to v{release.model_version}"
+    )
+    return 0
+
+
+def _materialise(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    keys: list[dg.AssetKey],
+    run_config: dict[str, Any],
+) -> bool:
+    names = {key.to_user_string() for key in keys}
+    ops = {op: cfg for op, cfg in run_config.get("ops", {}).items() if op in names}
+    job = defs.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(
+        instance=instance,
+        asset_selection=keys,
+        run_config={"ops": ops, "loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        raise_on_error=False,
+    )
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data:
+            error = event.step_failure_data.error
+            print(
+                f"{event.step_key} failed: {error.message.strip() if error else ''}",
+                file=sys.stderr,
+            )
+    return result.success
+
+
+def _deploy_docker() -> int:
+    from mnist_assets.constants import CHAMPION_ALIAS
+    from mnist_assets.defs.evaluation.registry import ModelRegistry
+    from mnist_assets.serving.bento_build import bento_for_model
+
+    champion = ModelRegistry(tracking_uri=env.mlflow_tracking_uri()).version_with_alias(
+        CHAMPION_ALIAS
+    )
+    if champion is None or champion.run_id is None:
+        print(f"deploy: no '{CHAMPION_ALIAS}' model to containerize", file=sys.stderr)
+        return 1
+    bento = bento_for_model(str(champion.version), champion.run_id)
+    bin_dir = Path(sys.executable).parent
+    compose = env.PROJECT_ROOT / "deploy" / "docker-compose.yml"
+    for command in (
+        [str(bin_dir / "bentoml"), "containerize", str(bento.tag), "-t", DOCKER_IMAGE],
+        ["docker", "compose", "-f", str(compose), "up", "-d", "--wait"],
+    ):
+        if subprocess.run(command, check=False).returncode != 0:
+            print(f"deploy: {' '.join(command)} failed", file=sys.stderr)
+            return 1
+    print(
+        f"{bento.tag} runs in Docker: service http://127.0.0.1:8000, "
+        "Prometheus http://127.0.0.1:9090, Grafana http://127.0.0.1:3001, MLflow :5000"
+    )
+    return 0
+
+
+def _smoke(url: str) -> str:
+    body = json.dumps({"image": SMOKE_DIGIT}).encode()
+    headers = {"content-type": "application/json"}
+    if token := env.api_token():
+        headers["authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(f"{url}/predict", body, headers, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        answer = json.loads(response.read())
+    return f"blank image -> digit {answer['digit']} at confidence {answer['confidence']:.2f}"
+
+
+def _names(keys: list[dg.AssetKey]) -> str:
+    return ", ".join(key.to_user_string() for key in keys)
+
+
+def _print_urls(deployment: Deployment) -> None:
+    print(
+        f"""
+mnist-assets is live:
+  service     {deployment.url}   (POST /predict, /predict/batch, /predict/image; GET /model/info)
+  swagger     {deployment.url}/docs
+  metrics     {deployment.url}/metrics
+  prometheus  {deployment.prometheus.url}
+  dagster UI  make dev     -> {env.dagster_ui_url()}
+  mlflow UI   make mlflow  -> {env.mlflow_ui_url()}
+  stop        make undeploy      status: make status      rollback: make rollback"""
+    )
