@@ -1,0 +1,177 @@
+"""The real local deploy on the bundled data: serve, monitor, swap, roll back, undeploy."""
+
+import json
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+
+from mnist_assets.constants import CHAMPION_ALIAS, REGISTERED_MODEL_NAME
+from mnist_assets.deploy.probes import free_port
+from mnist_assets.deploy.prometheus import Prometheus
+from mnist_assets.deploy.state import DeployState
+from mnist_assets.env import PROJECT_ROOT
+from mnist_assets_tests.integration.conftest import run
+from mnist_assets_tests.integration.test_whole_graph import TINY_RUN
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+DEPLOY_DIR = PROJECT_ROOT / "deploy"
+
+
+def _post(url: str, body: dict) -> int:
+    request = urllib.request.Request(
+        url, json.dumps(body).encode(), {"content-type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+class Load(threading.Thread):
+    """One client sending /predict in a loop, counting answers that were not 200."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.sent, self.failed, self.done = url, 0, [], threading.Event()
+
+    def run(self) -> None:
+        body = {"image": [[0.0] * 28] * 28}
+        while not self.done.is_set():
+            try:
+                status = _post(f"{self.url}/predict", body)
+            except OSError as exc:
+                status = repr(exc)
+            self.sent += 1
+            if status != 200:
+                self.failed.append(status)
+
+
+def _panel_queries() -> list[tuple[str, str]]:
+    dashboard = json.loads(
+        (DEPLOY_DIR / "grafana" / "dashboards" / "mnist-service.json").read_text()
+    )
+    return [(p["title"], t["expr"]) for p in dashboard["panels"] for t in p["targets"]]
+
+
+def _alert_expressions() -> list[tuple[str, str]]:
+    rules = yaml.safe_load((DEPLOY_DIR / "prometheus" / "alerts.yml").read_text())
+    return [(r["alert"], r["expr"]) for g in rules["groups"] for r in g["rules"]]
+
+
+def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
+    tmp_path: Path, cli_env: dict[str, str], splits
+) -> None:
+    port, prometheus_port = free_port(), free_port()
+    cli_env.update(
+        MNIST_RUN_DIR=str(tmp_path / "run"),
+        MNIST_MLFLOW_ROOT=str(tmp_path / "mlruns"),
+        BENTOML_HOME=str(tmp_path / "bentoml"),
+        MNIST_SERVICE_PORT=str(port),
+        MNIST_PROMETHEUS_PORT=str(prometheus_port),
+    )
+    url = f"http://127.0.0.1:{port}"
+    config = tmp_path / "tiny.json"
+    config.write_text(json.dumps(TINY_RUN))
+    deploy = ["mnist-assets", "deploy", "--run-config", str(config)]
+    mlflow = MlflowClient(f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    prometheus = Prometheus(tmp_path / "run", "127.0.0.1", prometheus_port)
+    try:
+        output = run(deploy, PROJECT_ROOT, cli_env, timeout=600)
+        assert "smoke prediction: blank image" in output
+        first = _get(f"{url}/model/info")
+        assert first["model_version"] == "1" and first["bento"].startswith("mnist_service:")
+
+        # Traffic: real digits one by one and in batches (enough for a drift score), one 400.
+        pixels = splits.test.images.astype(np.float32) / 255.0
+        for image in pixels[:50]:
+            assert _post(f"{url}/predict", {"image": image.tolist()}) == 200
+        for start in range(0, 1280, 256):
+            batch = pixels[np.arange(start, start + 256) % len(pixels)]
+            assert _post(f"{url}/predict/batch", {"images": batch.tolist()}) == 200
+        assert _post(f"{url}/predict", {"image": [[2.0] * 28] * 28}) == 400
+        time.sleep(12)  # two scrapes after the traffic, so every rate() has two samples
+
+        assert prometheus.target_up()
+        for title, expr in _panel_queries():
+            assert prometheus.query(expr), f"panel {title!r} returned no data: {expr}"
+        for _alert, expr in _alert_expressions():
+            prometheus.query(expr)  # raises PrometheusError when the expression is invalid
+        drift = prometheus.query("max(mnist_drift_score)")
+        assert float(drift[0]["value"][1]) < 0.25  # ordinary test digits do not drift
+
+        # Nothing changed: a second deploy retrains nothing and keeps the same bento.
+        runs_before = len(mlflow.search_runs(mlflow.get_experiment_by_name("mnist").experiment_id))
+        output = run(deploy, PROJECT_ROOT, cli_env, timeout=600)
+        assert "up to date: nothing to retrain" in output
+        runs_after = len(mlflow.search_runs(mlflow.get_experiment_by_name("mnist").experiment_id))
+        assert runs_after == runs_before
+        assert _get(f"{url}/model/info")["bento"] == first["bento"]
+
+        # A new champion takes over under load without a failed request.
+        retrain = json.loads(json.dumps(TINY_RUN))
+        retrain["ops"]["mnist_cnn"]["config"]["training"]["seed"] = 7
+        retrain["ops"]["validation_report"]["config"]["max_regression"] = 0.5
+        load = Load(url)
+        load.start()
+        materialize = ["dagster", "asset", "materialize", "-m", "mnist_assets"]
+        run(
+            [*materialize, "--select", "mnist_cnn*", "--config-json", json.dumps(retrain)],
+            PROJECT_ROOT,
+            cli_env,
+            timeout=600,
+        )
+        time.sleep(1)
+        load.done.set()
+        load.join()
+        second = _get(f"{url}/model/info")
+        assert second["model_version"] == "2" and second["bento"] != first["bento"]
+        assert load.sent > 100 and load.failed == []
+
+        # Rollback: the first bento serves again and holds the champion alias.
+        output = run(["mnist-assets", "rollback"], PROJECT_ROOT, cli_env)
+        assert _get(f"{url}/model/info")["bento"] == first["bento"]
+        champion = mlflow.get_model_version_by_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS)
+        assert str(champion.version) == "1"
+        assert mlflow.get_model_version(REGISTERED_MODEL_NAME, "2").tags["rolled_back"] == "true"
+        status = run(["mnist-assets", "status"], PROJECT_ROOT, cli_env)
+        assert f"serving      {first['bento']} (model v1" in status
+    finally:
+        run(["mnist-assets", "undeploy"], PROJECT_ROOT, cli_env)
+    state = DeployState.load(tmp_path / "run" / "state.json")
+    assert state.live is not None
+    assert not list((tmp_path / "run").glob("*.pid"))
+    for name in ("gateway", "prometheus", f"bento-{state.live.slot}"):
+        assert not _any_process_mentions(str(tmp_path / "run")), name
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"{url}/readyz", timeout=2)
+
+
+def _any_process_mentions(text: str) -> bool:
+    """Whether a live (non-zombie) process has ``text`` in its command line."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if text in cmdline and stat.rsplit(")", 1)[1].split()[0] != "Z":
+            return True
+    return False
