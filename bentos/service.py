@@ -56,6 +56,7 @@ class MnistService:
         # channels_last: oneDNN's fast conv layout, 1.6x (one image) to 2x (a batch) on CPU.
         self.model = load_model(self.model_ref.path).to(memory_format=torch.channels_last)
         self.drift = LiveDrift(BatchStatistics.load(Path(self.model_ref.path) / DRIFT_REFERENCE))
+        metrics.DRIFT_SCORE.set(float("nan"))  # no score until a window of traffic has arrived
         labels, extra = self.model_ref.info.labels, self.model_ref.info.metadata
         self.info = ModelInfo(
             bento_model=str(self.model_ref.tag),
