@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from mnist_assets.defs.automation.alerts import alert_webhook, run_failure_alert
+from mnist_assets.defs.automation.schedules import retraining_job, weekly_retraining
 from mnist_assets.defs.data.assets import mnist_splits, raw_mnist
 from mnist_assets.defs.data.checks import data_checks
 from mnist_assets.defs.data.drift_check import data_drift
@@ -27,6 +29,9 @@ defs = dg.Definitions(
         mnist_bento,
         mnist_service,
     ],
+    jobs=[retraining_job],
+    schedules=[weekly_retraining],
+    sensors=[run_failure_alert],
     asset_checks=[*data_checks, data_drift, *gate_checks],
     resources={
         "mnist_source": MnistSourceResource.from_environment(),
@@ -34,6 +39,7 @@ defs = dg.Definitions(
         "mlflow": mlflow_resource(),
         "model_registry": ModelRegistry(tracking_uri=mlflow_tracking_uri()),
         "local_deployment": LocalDeployment.from_environment(),
+        "alerts": alert_webhook(),
     },
     # One process per run: importing torch and MLflow once beats a subprocess per step for a
     # graph this small on a 2-core machine.

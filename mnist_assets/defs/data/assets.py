@@ -4,6 +4,7 @@ from dataclasses import asdict
 
 import dagster as dg
 
+from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.data.resources import MnistSourceResource
 from mnist_assets.env import config_defaults
 from mnist_assets.ml.dataset import MnistArrays
@@ -55,7 +56,12 @@ class SplitConfig(dg.Config):
     seed: int = _SPLIT_DEFAULTS["seed"]
 
 
-@dg.asset(group_name="data", kinds={"numpy"}, io_manager_key="folder_io")
+@dg.asset(
+    group_name="data",
+    kinds={"numpy"},
+    io_manager_key="folder_io",
+    automation_condition=FOLLOW_PARENTS,
+)
 def mnist_splits(config: SplitConfig, raw_mnist: MnistArrays) -> dg.Output[MnistSplits]:
     """A deterministic, stratified train/val/test split with no image in two splits."""
     fractions = SplitFractions(train=config.train, val=config.val, test=config.test)

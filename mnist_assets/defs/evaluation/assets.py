@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from mnist_assets.constants import CHAMPION_ALIAS
+from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.evaluation.config import ValidationConfig
 from mnist_assets.defs.evaluation.registry import ModelRegistry
 from mnist_assets.ml.gate import gate_failures
@@ -31,7 +32,12 @@ def _per_class_table(report: ValidationReport) -> str:
     return "\n".join([header, *rows])
 
 
-@dg.asset(group_name="evaluation", kinds={"pytorch"}, io_manager_key="folder_io")
+@dg.asset(
+    group_name="evaluation",
+    kinds={"pytorch"},
+    io_manager_key="folder_io",
+    automation_condition=FOLLOW_PARENTS,
+)
 def validation_report(
     config: ValidationConfig,
     model_registry: ModelRegistry,
@@ -86,7 +92,7 @@ def validation_report(
     )
 
 
-@dg.asset(group_name="evaluation", kinds={"mlflow"})
+@dg.asset(group_name="evaluation", kinds={"mlflow"}, automation_condition=FOLLOW_PARENTS)
 def mnist_champion(
     model_registry: ModelRegistry, validation_report: ValidationReport
 ) -> dg.MaterializeResult:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.evaluation.assets import mnist_champion
 from mnist_assets.defs.evaluation.registry import ModelRegistry
 from mnist_assets.env import PROJECT_ROOT
@@ -14,7 +15,12 @@ from mnist_assets.serving.model_store import save_champion
 BENTOFILE = PROJECT_ROOT / "bentos" / "bentofile.yaml"
 
 
-@dg.asset(group_name="serving", kinds={"bentoml"}, deps=[mnist_champion])
+@dg.asset(
+    group_name="serving",
+    kinds={"bentoml"},
+    deps=[mnist_champion],
+    automation_condition=FOLLOW_PARENTS,
+)
 def mnist_bento(model_registry: ModelRegistry) -> dg.MaterializeResult:
     """The bento serving the current champion; an unchanged champion reuses its bento.
 

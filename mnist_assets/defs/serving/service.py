@@ -3,6 +3,7 @@
 import dagster as dg
 
 from mnist_assets.constants import CHAMPION_ALIAS
+from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.evaluation.registry import ModelRegistry
 from mnist_assets.defs.serving.assets import mnist_bento
 from mnist_assets.defs.serving.resources import LocalDeployment
@@ -12,7 +13,12 @@ from mnist_assets.serving.bento_build import bento_for_model
 SERVICE_ASSET = dg.AssetKey("mnist_service")
 
 
-@dg.asset(group_name="serving", kinds={"bentoml", "nginx"}, deps=[mnist_bento])
+@dg.asset(
+    group_name="serving",
+    kinds={"bentoml", "nginx"},
+    deps=[mnist_bento],
+    automation_condition=FOLLOW_PARENTS,
+)
 def mnist_service(
     model_registry: ModelRegistry, local_deployment: LocalDeployment
 ) -> dg.MaterializeResult:

@@ -6,6 +6,7 @@ from dagster_mlflow.resources import MlFlow
 from mlflow.entities import RunStatus
 
 from mnist_assets.constants import TRAINING_POOL
+from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.training import mlflow_logging
 from mnist_assets.defs.training.config import TrainingRunConfig
 from mnist_assets.env import dagster_ui_url, git_commit, mlflow_ui_url
@@ -19,6 +20,7 @@ from mnist_assets.ml.training import fit
     kinds={"pytorch", "mlflow"},
     io_manager_key="folder_io",
     pool=TRAINING_POOL,
+    automation_condition=FOLLOW_PARENTS,
 )
 def mnist_cnn(
     context: dg.AssetExecutionContext,
