@@ -9,37 +9,9 @@ import dagster as dg
 import pytest
 
 from mnist_assets.defs.automation.alerts import AlertWebhook, run_failure_alert
-from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.automation.schedules import retraining_job, weekly_retraining
 from mnist_assets.env import config_defaults
-
-
-class Knobs(dg.Config):
-    content: str = "v1"
-    gate_passes: bool = True
-
-
-@dg.asset
-def source(config: Knobs) -> dg.Output[str]:
-    return dg.Output(config.content, data_version=dg.DataVersion(config.content))
-
-
-@dg.asset(automation_condition=FOLLOW_PARENTS)
-def model(source: str) -> str:
-    return source.upper()
-
-
-@dg.asset_check(asset=model, blocking=True)
-def gate(config: Knobs) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(passed=config.gate_passes)
-
-
-@dg.asset(deps=[model], automation_condition=FOLLOW_PARENTS)
-def service() -> None:
-    return None
-
-
-DEFS = dg.Definitions(assets=[source, model, service], asset_checks=[gate])
+from mnist_assets_tests.test_defs.toy_graph import DEFS, NAMES, materialise
 
 
 class Evaluator:
@@ -53,20 +25,10 @@ class Evaluator:
             defs=DEFS, instance=self.instance, cursor=self.cursor
         )
         self.cursor = result.cursor
-        names = ("source", "model", "service")
-        return {name for name in names if result.get_num_requested(dg.AssetKey(name))}
+        return {name for name in NAMES if result.get_num_requested(dg.AssetKey(name))}
 
     def materialise(self, names: list[str], content: str = "v1", passes: bool = True) -> None:
-        knobs = {"config": {"content": content, "gate_passes": passes}}
-        ops = {name: knobs for name in names if name == "source"}
-        if "model" in names:
-            ops["model_gate"] = knobs
-        DEFS.resolve_implicit_global_asset_job_def().execute_in_process(
-            instance=self.instance,
-            asset_selection=[dg.AssetKey(n) for n in names],
-            run_config={"ops": ops},
-            raise_on_error=False,
-        )
+        materialise(self.instance, names, content, passes)
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """The local deployment behind a resource, so the service asset can be pointed anywhere."""
 
+from pathlib import Path
+
 import dagster as dg
 
 from mnist_assets import env
@@ -24,6 +26,4 @@ class LocalDeployment(dg.ConfigurableResource):
         )
 
     def deployment(self) -> Deployment:
-        from pathlib import Path
-
         return Deployment(Path(self.run_dir), self.host, self.port, self.prometheus_port)
