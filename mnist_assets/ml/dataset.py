@@ -71,3 +71,11 @@ class MnistArrays:
             images=np.load(directory / "images.npy", allow_pickle=False),
             labels=np.load(directory / "labels.npy", allow_pickle=False),
         )
+
+
+def concatenate(parts: list[MnistArrays]) -> MnistArrays:
+    """The examples of ``parts``, one after another."""
+    return MnistArrays(
+        images=np.concatenate([part.images for part in parts]),
+        labels=np.concatenate([part.labels for part in parts]),
+    )

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from mnist_assets.ml.dataset import MnistArrays
+from mnist_assets.ml.dataset import MnistArrays, concatenate
 from mnist_assets.ml.idx import IdxFormatError, read_idx
 
 # The canonical file names, shared by the IDX directory layout and torchvision's mirrors.
@@ -134,7 +134,4 @@ class IdxDirectorySource:
                 f"no MNIST IDX files in {self.directory} (expected {TRAIN_IMAGES}[.gz] and "
                 f"{TRAIN_LABELS}[.gz], or the t10k pair)"
             )
-        return MnistArrays(
-            images=np.concatenate([part.images for part in parts]),
-            labels=np.concatenate([part.labels for part in parts]),
-        )
+        return concatenate(parts)

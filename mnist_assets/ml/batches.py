@@ -1,0 +1,154 @@
+"""Labelled batches users drop in: read them (``.npz`` or a folder of PNGs) and validate them.
+
+- ``.npz`` with ``images`` (``[N, 28, 28]``, uint8 0-255 or floats in [0, 1]) and ``labels``
+  (``[N]`` integers 0-9).
+- A folder of 28x28 greyscale PNGs, white digit on black like MNIST, labelled by a parent folder
+  named after the digit (``7/any.png``) or by the file name's first character (``7_any.png``).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from mnist_assets.ml.dataset import IMAGE_SHAPE, NUM_CLASSES, MnistArrays
+from mnist_assets.ml.splits import image_hashes
+
+
+class BatchError(ValueError):
+    """A batch that cannot join the data; the message says why."""
+
+
+@dataclass(frozen=True)
+class BatchLimits:
+    """What one batch may be."""
+
+    max_images: int = 100_000  # a bigger batch is more likely a mistake than a labelled delivery
+    max_bytes: int = 200_000_000  # on disk, checked before anything is decoded
+
+
+def read_batch(path: Path, limits: BatchLimits) -> MnistArrays:
+    """The batch at ``path`` as uint8 images and labels (BatchError when it is malformed)."""
+    size = _size_on_disk(path)
+    if size > limits.max_bytes:
+        raise BatchError(f"{path.name} is {size:,} bytes, over the limit of {limits.max_bytes:,}")
+    if path.is_dir():
+        batch = _read_png_folder(path)
+    elif path.suffix == ".npz":
+        batch = _read_npz(path)
+    else:
+        raise BatchError(f"{path.name}: expected a .npz file or a folder of PNGs")
+    if len(batch) == 0:
+        raise BatchError(f"{path.name} holds no images")
+    if len(batch) > limits.max_images:
+        raise BatchError(f"{path.name} holds {len(batch):,} images, over {limits.max_images:,}")
+    return batch
+
+
+def check_duplicates(batch: MnistArrays, existing: MnistArrays) -> None:
+    """Refuse images that repeat one another or an image the data already holds."""
+    hashes = image_hashes(batch.images)
+    _, first, counts = np.unique(hashes, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        repeated = sorted(first[counts > 1].tolist())
+        raise BatchError(
+            f"{int((counts - 1).sum())} images repeat within the batch "
+            f"(first at index {repeated[0]})"
+        )
+    known = np.isin(hashes, image_hashes(existing.images))
+    if known.any():
+        raise BatchError(
+            f"{int(known.sum())} of {len(batch)} images are already in the data "
+            f"(first at index {int(np.argmax(known))})"
+        )
+
+
+def _size_on_disk(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
+
+
+def _read_npz(path: Path) -> MnistArrays:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = {"images", "labels"} - set(archive.files)
+            if missing:
+                raise BatchError(f"{path.name} lacks {sorted(missing)} (has {archive.files})")
+            images, labels = archive["images"], archive["labels"]
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, BatchError):
+            raise
+        raise BatchError(f"{path.name} is not a readable .npz archive ({exc})") from exc
+    return MnistArrays(_as_pixels(images, path.name), _as_labels(labels, len(images), path.name))
+
+
+def _as_pixels(images: np.ndarray, name: str) -> np.ndarray:
+    """uint8 0-255 as they are; floats in [0, 1] scaled like MNIST's ``ToTensor`` in reverse."""
+    if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
+        raise BatchError(f"{name}: images have shape {list(images.shape)}, expected [N, 28, 28]")
+    if images.dtype == np.uint8:
+        return images
+    if not np.issubdtype(images.dtype, np.floating):
+        raise BatchError(f"{name}: images are {images.dtype}, expected uint8 or floats in [0, 1]")
+    if not np.isfinite(images).all():
+        raise BatchError(f"{name}: images contain NaN or infinite values")
+    low, high = (float(images.min()), float(images.max())) if images.size else (0.0, 0.0)
+    if low < 0.0 or high > 1.0:
+        raise BatchError(f"{name}: float pixels span [{low:g}, {high:g}], expected [0, 1]")
+    return np.rint(images * 255.0).astype(np.uint8)
+
+
+def _as_labels(labels: np.ndarray, count: int, name: str) -> np.ndarray:
+    if labels.shape != (count,):
+        raise BatchError(f"{name}: {count} images but labels have shape {list(labels.shape)}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise BatchError(f"{name}: labels are {labels.dtype}, expected integers 0-9")
+    bad = (labels < 0) | (labels >= NUM_CLASSES)
+    if bad.any():
+        raise BatchError(
+            f"{name}: {int(bad.sum())} labels outside 0-9 (first at index "
+            f"{int(np.argmax(bad))}: {labels[bad][0]})"
+        )
+    return labels.astype(np.uint8)
+
+
+def _read_png_folder(folder: Path) -> MnistArrays:
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    images, labels = [], []
+    for file in files:
+        relative = file.relative_to(folder)
+        if file.suffix.lower() != ".png":
+            raise BatchError(f"{folder.name}/{relative}: only PNG files may be in a PNG batch")
+        labels.append(_png_label(relative, folder.name))
+        images.append(_png_pixels(file, f"{folder.name}/{relative}"))
+    if not images:
+        return MnistArrays(np.zeros((0, *IMAGE_SHAPE), np.uint8), np.zeros(0, np.uint8))
+    return MnistArrays(np.stack(images), np.array(labels, dtype=np.uint8))
+
+
+def _png_label(relative: Path, batch: str) -> int:
+    parent = relative.parts[0] if len(relative.parts) > 1 else ""
+    for candidate in (parent, relative.name[:2]):
+        if len(candidate) == 1 and candidate.isdigit():
+            return int(candidate)
+        if len(candidate) == 2 and candidate[0].isdigit() and candidate[1] in "_-":
+            return int(candidate[0])
+    raise BatchError(
+        f"{batch}/{relative}: no label (put it in a folder named after its digit, e.g. 7/, "
+        "or start its name with the digit, e.g. 7_001.png)"
+    )
+
+
+def _png_pixels(file: Path, name: str) -> np.ndarray:
+    try:
+        with Image.open(file) as image:
+            if image.size != IMAGE_SHAPE:
+                raise BatchError(f"{name} is {image.size[0]}x{image.size[1]}, expected 28x28")
+            return np.asarray(image.convert("L"), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise BatchError(f"{name} is not a readable PNG ({exc})") from exc
