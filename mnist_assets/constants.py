@@ -8,3 +8,8 @@ CHAMPION_ALIAS = "champion"  # the registered version that serves
 PREVIOUS_ALIAS = "previous"  # the champion it replaced, kept for rollback
 BENTO_MODEL_NAME = "mnist-cnn"  # the model in BentoML's model store
 BENTO_SERVICE_NAME = "mnist_service"
+
+# The service's own Prometheus metrics, read back by the drift sensor.
+METRIC_PREDICTIONS = "mnist_predictions_total"  # counter, label "digit"
+METRIC_CONFIDENCE = "mnist_prediction_confidence"  # histogram of the top probability
+METRIC_MEAN_INTENSITY = "mnist_input_mean_intensity"  # histogram of each input's mean pixel

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -18,6 +19,29 @@ JOB = "mnist_service"
 
 class PrometheusError(RuntimeError):
     """Prometheus is missing, unreachable, or refused a query."""
+
+
+@dataclass(frozen=True)
+class PrometheusApi:
+    """The HTTP query API of any Prometheus server."""
+
+    url: str
+
+    def query(self, expr: str, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """The result vector of an instant query (PrometheusError when it fails)."""
+        params = {"query": expr}
+        request = f"{self.url.rstrip('/')}/api/v1/query?{urllib.parse.urlencode(params)}"
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec B310
+                body = json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            body = json.loads(exc.read() or b"{}")
+        except OSError as exc:
+            raise PrometheusError(f"Prometheus at {self.url} is unreachable: {exc}") from exc
+        if body.get("status") != "success":
+            raise PrometheusError(f"{expr}: {body.get('errorType')}: {body.get('error')}")
+        result: list[dict[str, Any]] = body["data"]["result"]
+        return result
 
 
 @dataclass(frozen=True)
@@ -54,11 +78,13 @@ class Prometheus:
             "--web.enable-lifecycle",  # POST /-/reload picks up config changes
         ]
 
+    @property
+    def api(self) -> PrometheusApi:
+        return PrometheusApi(self.url)
+
     def query(self, expr: str, timeout: float = 5.0) -> list[dict[str, Any]]:
         """The result vector of an instant query (PrometheusError when it fails)."""
-        data = self._get("/api/v1/query", {"query": expr}, timeout)
-        result: list[dict[str, Any]] = data["result"]
-        return result
+        return self.api.query(expr, timeout)
 
     def target_up(self) -> bool:
         """Whether the service's scrape target reports ``up == 1``."""
@@ -66,20 +92,6 @@ class Prometheus:
             return any(s["value"][1] == "1" for s in self.query(f'up{{job="{JOB}"}}'))
         except PrometheusError:
             return False
-
-    def _get(self, path: str, params: dict[str, str], timeout: float) -> dict[str, Any]:
-        url = f"{self.url}{path}?{urllib.parse.urlencode(params)}"
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:
-                body = json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            body = json.loads(exc.read() or b"{}")
-        except OSError as exc:
-            raise PrometheusError(f"Prometheus at {self.url} is unreachable: {exc}") from exc
-        if body.get("status") != "success":
-            raise PrometheusError(f"{params}: {body.get('errorType')}: {body.get('error')}")
-        data: dict[str, Any] = body["data"]
-        return data
 
 
 def prometheus_binary() -> str:

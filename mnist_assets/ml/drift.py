@@ -23,6 +23,15 @@ CONFIDENCE_BINS = 10  # histogram of the top softmax probability in [0, 1]
 EPSILON = 1e-4
 
 
+def upper_edges(bins: int, value_range: tuple[float, float]) -> tuple[float, ...]:
+    """The upper bound of each histogram bin but the last (which also takes what lies above).
+
+    The service's Prometheus histograms have buckets at these bounds, so live traffic read
+    from Prometheus falls into the same bins as the reference.
+    """
+    return tuple(np.linspace(*value_range, bins + 1)[1:-1].round(6).tolist())
+
+
 def _histogram(values: np.ndarray, bins: int, value_range: tuple[float, float]) -> list[float]:
     clipped = np.clip(values, *value_range)
     counts, _ = np.histogram(clipped, bins=bins, range=value_range)
@@ -34,7 +43,7 @@ class BatchStatistics:
     """Histograms (as shares summing to 1) of a set of images and, optionally, predictions."""
 
     count: int
-    pixel_histogram: list[float]
+    pixel_histogram: list[float] | None  # None where only per-image summaries are known
     mean_intensity_histogram: list[float]
     class_distribution: list[float] | None = None
     confidence_histogram: list[float] | None = None

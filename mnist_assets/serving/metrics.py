@@ -3,24 +3,31 @@
 import bentoml
 import numpy as np
 
+from mnist_assets.constants import METRIC_CONFIDENCE, METRIC_MEAN_INTENSITY, METRIC_PREDICTIONS
+from mnist_assets.ml.drift import CONFIDENCE_BINS, MEAN_BINS, MEAN_RANGE, upper_edges
 from mnist_assets.serving.schemas import Prediction
 
+# Every drift bin's edge is a bucket bound, so Prometheus' counts re-bin exactly (plus finer
+# steps where a good model's confidences sit).
+CONFIDENCE_BUCKETS = (*upper_edges(CONFIDENCE_BINS, (0.0, 1.0)), 0.95, 0.99, 1.0)
+MEAN_INTENSITY_BUCKETS = (*upper_edges(MEAN_BINS, MEAN_RANGE), MEAN_RANGE[1])
+
 PREDICTIONS = bentoml.metrics.Counter(
-    name="mnist_predictions_total", documentation="Predictions by digit", labelnames=["digit"]
+    name=METRIC_PREDICTIONS, documentation="Predictions by digit", labelnames=["digit"]
 )
 CONFIDENCE = bentoml.metrics.Histogram(
-    name="mnist_prediction_confidence",
+    name=METRIC_CONFIDENCE,
     documentation="Top softmax probability of each prediction",
-    buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0),
+    buckets=CONFIDENCE_BUCKETS,
 )
 BELOW_THRESHOLD = bentoml.metrics.Counter(
     name="mnist_below_threshold_total",
     documentation="Predictions whose confidence fell below the request's threshold",
 )
 MEAN_INTENSITY = bentoml.metrics.Histogram(
-    name="mnist_input_mean_intensity",
+    name=METRIC_MEAN_INTENSITY,
     documentation="Mean pixel value of each input image (the live side of drift)",
-    buckets=tuple(np.round(np.linspace(0.025, 0.5, 20), 3)),
+    buckets=MEAN_INTENSITY_BUCKETS,
 )
 MODEL_INFO = bentoml.metrics.Gauge(
     name="mnist_model_info",
