@@ -3,7 +3,10 @@
 import dagster as dg
 
 from mnist_assets.defs.automation.alerts import alert_webhook, run_failure_alert
-from mnist_assets.defs.automation.schedules import retraining_job, weekly_retraining
+from mnist_assets.defs.automation.drift import DriftWatch, live_drift_sensor
+from mnist_assets.defs.automation.jobs import new_data_job, retraining_job
+from mnist_assets.defs.automation.new_data import IncomingFolder, new_data_sensor
+from mnist_assets.defs.automation.schedules import weekly_retraining
 from mnist_assets.defs.data.assets import mnist_splits, raw_mnist
 from mnist_assets.defs.data.checks import data_checks
 from mnist_assets.defs.data.drift_check import data_drift
@@ -29,9 +32,9 @@ defs = dg.Definitions(
         mnist_bento,
         mnist_service,
     ],
-    jobs=[retraining_job],
+    jobs=[retraining_job, new_data_job],
     schedules=[weekly_retraining],
-    sensors=[run_failure_alert],
+    sensors=[new_data_sensor, live_drift_sensor, run_failure_alert],
     asset_checks=[*data_checks, data_drift, *gate_checks],
     resources={
         "mnist_source": MnistSourceResource.from_environment(),
@@ -39,6 +42,8 @@ defs = dg.Definitions(
         "mlflow": mlflow_resource(),
         "model_registry": ModelRegistry(tracking_uri=mlflow_tracking_uri()),
         "local_deployment": LocalDeployment.from_environment(),
+        "incoming": IncomingFolder.from_environment(),
+        "drift_watch": DriftWatch.from_environment(),
         "alerts": alert_webhook(),
     },
     # One process per run: importing torch and MLflow once beats a subprocess per step for a

@@ -99,3 +99,26 @@ def prometheus_port() -> int:
 def api_token() -> str | None:
     """The service's bearer token (``MNIST_API_TOKEN``); None leaves the endpoints open."""
     return os.environ.get("MNIST_API_TOKEN") or None
+
+
+def automation_run_config() -> dict[str, Any]:
+    """Run config of the runs that sensors and schedules request.
+
+    ``MNIST_AUTOMATION_RUN_CONFIG`` names a YAML or JSON file; unset, the runs use configs/.
+    """
+    path = os.environ.get("MNIST_AUTOMATION_RUN_CONFIG")
+    if not path:
+        return {}
+    with project_path(path).open() as handle:
+        loaded: dict[str, Any] = yaml.safe_load(handle) or {}
+    return loaded
+
+
+def prometheus_url() -> str:
+    """Where the deployment's Prometheus answers (``MNIST_PROMETHEUS_URL`` for another one)."""
+    return os.environ.get("MNIST_PROMETHEUS_URL") or f"http://127.0.0.1:{prometheus_port()}"
+
+
+def service_url() -> str:
+    """Where the deployed service answers (``MNIST_SERVICE_URL`` for another one)."""
+    return os.environ.get("MNIST_SERVICE_URL") or f"http://127.0.0.1:{service_port()}"

@@ -9,7 +9,8 @@ import dagster as dg
 import pytest
 
 from mnist_assets.defs.automation.alerts import AlertWebhook, run_failure_alert
-from mnist_assets.defs.automation.schedules import retraining_job, weekly_retraining
+from mnist_assets.defs.automation.jobs import retraining_job
+from mnist_assets.defs.automation.schedules import weekly_retraining
 from mnist_assets.env import config_defaults
 from mnist_assets_tests.test_defs.toy_graph import DEFS, NAMES, materialise
 

@@ -2,23 +2,16 @@
 
 import dagster as dg
 
-from mnist_assets.constants import TRAINING_RUN_TAG
-from mnist_assets.env import config_defaults
+from mnist_assets.defs.automation.jobs import retraining_job
+from mnist_assets.env import automation_run_config, config_defaults
 
 _CALENDAR = config_defaults("automation")["retraining"]
-
-# mnist_cnn and everything after it: a new candidate, its gate, and, if it passes, the service.
-retraining_job = dg.define_asset_job(
-    "retraining",
-    selection=dg.AssetSelection.assets("mnist_cnn").downstream(),
-    tags={TRAINING_RUN_TAG: "scheduled"},
-    description="Train a candidate on the current splits and take it through the gate",
-)
 
 weekly_retraining = dg.ScheduleDefinition(
     name="weekly_retraining",
     job=retraining_job,
     cron_schedule=_CALENDAR["cron"],
     execution_timezone=_CALENDAR["timezone"],
+    run_config=automation_run_config(),
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )

@@ -11,6 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from mnist_assets.constants import CHAMPION_ALIAS, PREVIOUS_ALIAS, REGISTERED_MODEL_NAME
 from mnist_assets.defs.training.tracking import ensure_reachable
+from mnist_assets.ml.drift import BatchStatistics
 from mnist_assets.ml.model import MnistCnn, load_checkpoint
 from mnist_assets.ml.trained import CHECKPOINT_FILE
 from mnist_assets.ml.validation import DRIFT_REFERENCE_FILE
@@ -78,6 +79,17 @@ class ModelRegistry(dg.ConfigurableResource):
             checkpoint=Path(checkpoint),
             drift_reference=Path(drift),
         )
+
+    def champion_drift_reference(self) -> BatchStatistics | None:
+        """The champion's drift reference, or None while there is no champion."""
+        version = self.version_with_alias(CHAMPION_ALIAS)
+        if version is None or version.run_id is None:
+            return None
+        with tempfile.TemporaryDirectory() as tmp:
+            path = self._client().download_artifacts(
+                version.run_id, f"validation/{DRIFT_REFERENCE_FILE}", tmp
+            )
+            return BatchStatistics.load(Path(path))
 
     def log_to_run(self, run_id: str, directory: Path, metrics: dict[str, float]) -> None:
         """Attach a folder of files (under ``validation/``) and metrics to a finished run."""

@@ -1,0 +1,175 @@
+"""The automation with the real Dagster daemon: a dropped batch retrains and redeploys by itself,
+and the drift sensor reads the live Prometheus."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pytest
+from mlflow.tracking import MlflowClient
+
+from mnist_assets.constants import REGISTERED_MODEL_NAME, TRAINING_RUN_TAG
+from mnist_assets.defs.automation.drift import DriftWatch, live_drift_sensor
+from mnist_assets.defs.evaluation.registry import ModelRegistry
+from mnist_assets.deploy.probes import free_port
+from mnist_assets.env import PROJECT_ROOT
+from mnist_assets.ml.dataset import MnistArrays
+from mnist_assets.ml.splits import MnistSplits
+from mnist_assets_tests.integration.conftest import run
+from mnist_assets_tests.integration.test_whole_graph import TINY_RUN
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+# Tiny training, and a gate that lets a retrained tiny model take over from the first one.
+AUTOMATION_RUN = json.loads(json.dumps(TINY_RUN))
+AUTOMATION_RUN["ops"]["validation_report"]["config"]["max_regression"] = 0.5
+
+
+def _get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _post(url: str, body: dict) -> None:
+    request = urllib.request.Request(
+        url, json.dumps(body).encode(), {"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+
+
+@pytest.fixture
+def env(cli_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """Free ports, throwaway stores, and tiny runs for whatever automation launches."""
+    config = tmp_path / "automation.json"
+    config.write_text(json.dumps(AUTOMATION_RUN))
+    cli_env.update(
+        MNIST_RUN_DIR=str(tmp_path / "run"),
+        MNIST_MLFLOW_ROOT=str(tmp_path / "mlruns"),
+        BENTOML_HOME=str(tmp_path / "bentoml"),
+        MNIST_SERVICE_PORT=str(free_port()),
+        MNIST_PROMETHEUS_PORT=str(free_port()),
+        MNIST_AUTOMATION_RUN_CONFIG=str(config),
+    )
+    return cli_env
+
+
+@pytest.fixture
+def deployed(env: dict[str, str]) -> Iterator[str]:
+    """`mnist-assets deploy` on tiny runs; yields the service URL, undeploys after."""
+    config = env["MNIST_AUTOMATION_RUN_CONFIG"]
+    try:
+        run(["mnist-assets", "deploy", "--run-config", config], PROJECT_ROOT, env, 600)
+        yield f"http://127.0.0.1:{env['MNIST_SERVICE_PORT']}"
+    finally:
+        run(["mnist-assets", "undeploy"], PROJECT_ROOT, env)
+
+
+@pytest.fixture
+def daemon(env: dict[str, str], deployed: str, tmp_path: Path) -> Iterator[Path]:
+    """`dagster-daemon run` on the project's workspace and instance; yields its log file."""
+    log = tmp_path / "daemon.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            ["dagster-daemon", "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield log
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _wait_for_model(url: str, version: str, timeout: float, log: Path) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = _get(f"{url}/model/info")
+        if info["model_version"] == version:
+            return info
+        time.sleep(5)
+    pytest.fail(f"model v{version} never served; daemon log:\n{log.read_text()[-5000:]}")
+
+
+def test_a_dropped_batch_retrains_and_redeploys_by_itself(
+    env: dict[str, str],
+    deployed: str,
+    daemon: Path,
+    dagster_home: Path,
+    bundled: MnistArrays,
+) -> None:
+    first = _get(f"{deployed}/model/info")
+    assert first["model_version"] == "1"
+
+    # New labelled digits (real ones, shifted a pixel so they are not already in the data),
+    # written under a hidden name and renamed, as a delivery should be.
+    incoming = Path(env["MNIST_DATA_ROOT"]) / "incoming"
+    incoming.mkdir(parents=True, exist_ok=True)
+    batch = MnistArrays(np.roll(bundled.images[:300], 1, axis=2), bundled.labels[:300])
+    np.savez(incoming / ".delivery.npz", images=batch.images, labels=batch.labels)
+    (incoming / ".delivery.npz").rename(incoming / "delivery.npz")
+
+    second = _wait_for_model(deployed, "2", timeout=480, log=daemon)
+    assert second["bento"] != first["bento"]
+    assert not list(incoming.iterdir())
+
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        (record,) = instance.get_run_records(
+            dg.RunsFilter(tags={"dagster/sensor_name": "new_data_sensor"})
+        )
+    assert record.dagster_run.status == dg.DagsterRunStatus.SUCCESS
+    assert record.dagster_run.tags["dagster/run_key"] == batch.content_hash()
+    assert record.dagster_run.tags[TRAINING_RUN_TAG] == "new_data"
+    mlflow = MlflowClient(f"sqlite:///{env['MNIST_MLFLOW_ROOT']}/mlflow.db")
+    version = mlflow.get_model_version(REGISTERED_MODEL_NAME, "2")
+    assert version.run_id is not None
+    assert mlflow.get_run(version.run_id).data.params  # a real training run behind it
+
+
+def test_the_drift_sensor_fires_on_inverted_digits_read_from_prometheus(
+    env: dict[str, str], deployed: str, splits: MnistSplits
+) -> None:
+    registry = ModelRegistry(tracking_uri=f"sqlite:///{env['MNIST_MLFLOW_ROOT']}/mlflow.db")
+    watch = DriftWatch(
+        prometheus_url=f"http://127.0.0.1:{env['MNIST_PROMETHEUS_PORT']}",
+        service_url=deployed,
+        min_images=200,
+        sustained_minutes=0,
+    )
+
+    def tick(cursor: str | None = None):
+        context = dg.build_sensor_context(
+            cursor=cursor, resources={"drift_watch": watch, "model_registry": registry}
+        )
+        return live_drift_sensor.evaluate_tick(context)
+
+    def send(pixels: np.ndarray) -> None:
+        for start in range(0, len(pixels), 100):
+            _post(f"{deployed}/predict/batch", {"images": pixels[start : start + 100].tolist()})
+        time.sleep(12)  # two scrapes, so increase() sees the traffic
+
+    digits = splits.test.images.astype(np.float32) / 255.0
+    send(digits)
+    ordinary = tick()
+    assert not ordinary.run_requests
+    assert "is within the threshold" in ordinary.skip_message
+    assert "(Prometheus, last 10 min)" in ordinary.skip_message
+
+    send(1.0 - digits)
+    (request,) = tick(ordinary.cursor).run_requests
+    assert request.tags[TRAINING_RUN_TAG] == "drift"
+    assert float(request.tags["mnist/drift_score"]) > 0.25

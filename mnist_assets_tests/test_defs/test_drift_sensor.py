@@ -1,0 +1,132 @@
+"""The live-drift sensor over its scenarios, reading a real /metrics endpoint and registry."""
+
+import time
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pytest
+from mlflow.tracking import MlflowClient
+
+from mnist_assets.constants import CHAMPION_ALIAS, REGISTERED_MODEL_NAME, TRAINING_RUN_TAG
+from mnist_assets.defs.automation.drift import DriftWatch, live_drift_sensor
+from mnist_assets.defs.evaluation.registry import ModelRegistry
+from mnist_assets.deploy.drift_watch import DriftState
+from mnist_assets.ml.drift import BatchStatistics
+from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.ml.validation import DRIFT_REFERENCE_FILE
+from mnist_assets_tests.traffic_exporter import TrafficExporter, serving_traffic
+
+DOWN = "http://127.0.0.1:9"  # nothing listens on the discard port
+RNG = np.random.default_rng(0)
+
+
+def _confidences(count: int) -> np.ndarray:
+    return RNG.beta(8, 1, count)  # mostly confident, like a trained model's
+
+
+@pytest.fixture(scope="module")
+def registry(splits: MnistSplits, tmp_path_factory: pytest.TempPathFactory) -> ModelRegistry:
+    """A registry whose champion's drift reference describes the training digits."""
+    root = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    experiment = client.create_experiment("mnist", artifact_location=str(root / "artifacts"))
+    run = client.create_run(experiment)
+    reference = BatchStatistics.from_images(
+        splits.train.images / 255.0, splits.train.labels, _confidences(len(splits.train))
+    )
+    (root / "validation").mkdir()
+    reference.save(root / "validation" / DRIFT_REFERENCE_FILE)
+    client.log_artifacts(run.info.run_id, str(root / "validation"), "validation")
+    client.create_registered_model(REGISTERED_MODEL_NAME)
+    version = client.create_model_version(
+        REGISTERED_MODEL_NAME, f"runs:/{run.info.run_id}/model", run.info.run_id
+    )
+    client.set_registered_model_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS, version.version)
+    return ModelRegistry(tracking_uri=uri)
+
+
+def _tick(registry: ModelRegistry, service: str, cursor: str | None = None, **settings):
+    watch = DriftWatch(prometheus_url=DOWN, service_url=service, **settings)
+    context = dg.build_sensor_context(
+        cursor=cursor, resources={"drift_watch": watch, "model_registry": registry}
+    )
+    return live_drift_sensor.evaluate_tick(context)
+
+
+def _ordinary(exporter: TrafficExporter, splits: MnistSplits) -> None:
+    exporter.observe(splits.test.images / 255.0, splits.test.labels, _confidences(len(splits.test)))
+
+
+def _inverted(exporter: TrafficExporter, splits: MnistSplits) -> None:
+    exporter.observe(1.0 - splits.test.images / 255.0, splits.test.labels, _confidences(500))
+
+
+def test_prometheus_and_service_down_skips_with_both_reasons(registry: ModelRegistry) -> None:
+    result = _tick(registry, DOWN)
+    assert not result.run_requests
+    assert "cannot read live traffic: Prometheus at http://127.0.0.1:9 is unreachable" in (
+        result.skip_message
+    )
+    assert "the service's metrics at http://127.0.0.1:9 are unreachable" in result.skip_message
+
+
+def test_ordinary_digits_stay_within_the_threshold(
+    registry: ModelRegistry, splits: MnistSplits
+) -> None:
+    with serving_traffic() as (exporter, url):
+        _ordinary(exporter, splits)
+        result = _tick(registry, url, min_images=100, sustained_minutes=0)
+    assert not result.run_requests
+    assert "is within the threshold 0.25 (service /metrics since last evaluation)" in (
+        result.skip_message
+    )
+    state = DriftState.from_cursor(result.cursor)
+    assert state.last_score is not None and state.last_score < 0.1
+    assert state.snapshot is not None  # the next tick scores only what comes after
+
+
+def test_too_little_traffic_is_not_judged(registry: ModelRegistry, splits: MnistSplits) -> None:
+    with serving_traffic() as (exporter, url):
+        _inverted(exporter, splits)
+        result = _tick(registry, url, min_images=1000)
+    assert not result.run_requests
+    assert "too little traffic to judge: 500 images, need 1000" in result.skip_message
+
+
+def test_sustained_drift_requests_a_retraining_run_tagged_with_its_score(
+    registry: ModelRegistry, splits: MnistSplits
+) -> None:
+    with serving_traffic() as (exporter, url):
+        _inverted(exporter, splits)
+        first = _tick(registry, url, min_images=100, sustained_minutes=0)
+        (request,) = first.run_requests
+        assert request.tags[TRAINING_RUN_TAG] == "drift"
+        assert float(request.tags["mnist/drift_score"]) > 1.0
+        assert "above 0.25" in request.tags["mnist/retrain_reason"]
+
+        # More inverted traffic right after: still drifting, but inside the cool-down.
+        _inverted(exporter, splits)
+        second = _tick(registry, url, first.cursor, min_images=100, sustained_minutes=0)
+    assert not second.run_requests
+    assert "but in cool-down until" in second.skip_message
+
+
+def test_drift_must_last_before_anything_is_requested(
+    registry: ModelRegistry, splits: MnistSplits
+) -> None:
+    with serving_traffic() as (exporter, url):
+        _inverted(exporter, splits)
+        result = _tick(registry, url, min_images=100, sustained_minutes=15)
+    assert not result.run_requests
+    assert "for 0.0 of the 15 minutes needed" in result.skip_message
+    assert DriftState.from_cursor(result.cursor).above_since == pytest.approx(time.time(), abs=60)
+
+
+def test_no_champion_no_judgement(tmp_path: Path, splits: MnistSplits) -> None:
+    empty = ModelRegistry(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    with serving_traffic() as (exporter, url):
+        _ordinary(exporter, splits)
+        result = _tick(empty, url)
+    assert "no champion yet" in result.skip_message
