@@ -102,6 +102,10 @@ compare: install ## Compare the latest MLflow runs side by side (RUNS="id id" to
 benchmark: install ## Training speed: a DataLoader loop vs the project's loop
 	python benchmarks/train_speed.py
 
+.PHONY: benchmark-runtimes
+benchmark-runtimes: install ## Inference runtimes: eager PyTorch vs ONNX Runtime fp32 and int8
+	python benchmarks/inference_runtimes.py
+
 .PHONY: benchmark-serve
 benchmark-serve: install ## Serving load: the bento vs naive BentoML and mlflow serve (after make pipeline)
 	python benchmarks/serve_load.py

@@ -16,6 +16,7 @@ from mnist_assets.defs.evaluation.checks import gate_checks
 from mnist_assets.defs.evaluation.registry import ModelRegistry
 from mnist_assets.defs.io_manager import FolderIOManager
 from mnist_assets.defs.serving.assets import mnist_bento
+from mnist_assets.defs.serving.optimized import optimized_model
 from mnist_assets.defs.serving.resources import LocalDeployment
 from mnist_assets.defs.serving.service import mnist_service
 from mnist_assets.defs.training.assets import mnist_cnn
@@ -29,6 +30,7 @@ defs = dg.Definitions(
         mnist_cnn,
         validation_report,
         mnist_champion,
+        optimized_model,
         mnist_bento,
         mnist_service,
     ],

@@ -13,7 +13,8 @@ import torch
 
 from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.idx import write_idx
-from mnist_assets.ml.model import CnnConfig, save_checkpoint
+from mnist_assets.ml.model import CnnConfig, MnistCnn, save_checkpoint, to_pixels
+from mnist_assets.ml.onnx_export import export_onnx, quantize_int8
 from mnist_assets.ml.sources import (
     TEST_IMAGES,
     TEST_LABELS,
@@ -76,24 +77,57 @@ def splits() -> MnistSplits:
 
 
 @pytest.fixture(scope="session")
-def stored_model(splits: MnistSplits, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A small model trained for two epochs, saved in the (test) BentoML model store."""
+def trained_model(splits: MnistSplits) -> MnistCnn:
+    """A small model trained for two epochs (eval mode, CPU)."""
     config = TrainConfig(epochs=2, precision="fp32", seed=0)
     result = fit(
         CnnConfig(conv_channels=(8, 16), hidden_units=32), config, splits.train, splits.val
     )
-    model = result.model.to(memory_format=torch.contiguous_format)
+    return result.model.to(memory_format=torch.contiguous_format).eval()
+
+
+@pytest.fixture(scope="session")
+def champion_files(
+    trained_model: MnistCnn, splits: MnistSplits, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A folder with the trained model's checkpoint and drift reference."""
     folder = tmp_path_factory.mktemp("champion")
-    save_checkpoint(folder / "model.pt", model)
-    drift_reference(model, splits).save(folder / "drift_reference.json")
-    labels = {
-        "model_version": "7",
-        "mlflow_run_id": "run-7",
-        "data_version": "d",
-        "git_commit": "c",
-    }
+    save_checkpoint(folder / "model.pt", trained_model)
+    drift_reference(trained_model, splits).save(folder / "drift_reference.json")
+    return folder
+
+
+CHAMPION_LABELS = {
+    "model_version": "7",
+    "mlflow_run_id": "run-7",
+    "data_version": "d",
+    "git_commit": "c",
+}
+
+
+@pytest.fixture(scope="session")
+def stored_model(champion_files: Path) -> str:
+    """The trained model in the (test) BentoML model store, served by eager PyTorch."""
     return save_champion(
-        folder / "model.pt", folder / "drift_reference.json", labels, {"test_accuracy": 0.97}
+        champion_files / "model.pt",
+        champion_files / "drift_reference.json",
+        CHAMPION_LABELS,
+        {"test_accuracy": 0.97},
+    )
+
+
+@pytest.fixture(scope="session")
+def stored_int8_model(champion_files: Path, trained_model: MnistCnn, splits: MnistSplits) -> str:
+    """The same model stored with its int8 ONNX variant to serve."""
+    export_onnx(trained_model, champion_files / "model.onnx")
+    calibration = to_pixels(torch.from_numpy(splits.train.images[:256])).numpy()
+    quantize_int8(champion_files / "model.onnx", champion_files / "int8.onnx", calibration)
+    return save_champion(
+        champion_files / "model.pt",
+        champion_files / "drift_reference.json",
+        CHAMPION_LABELS,
+        {"test_accuracy": 0.97},
+        onnx=("onnxruntime-int8", (champion_files / "int8.onnx").read_bytes()),
     )
 
 

@@ -1,4 +1,4 @@
-"""The champion in BentoML's model store: checkpoint and drift reference, with lineage labels."""
+"""The champion in BentoML's model store: checkpoint, drift reference and the served variant."""
 
 import shutil
 from pathlib import Path
@@ -7,28 +7,37 @@ import bentoml
 
 from mnist_assets.constants import BENTO_MODEL_NAME
 from mnist_assets.ml.model import MnistCnn, load_checkpoint
+from mnist_assets.ml.predictors import OnnxPredictor, Predictor, TorchPredictor
 
 CHECKPOINT = "model.pt"
 DRIFT_REFERENCE = "drift_reference.json"
+ONNX_MODEL = "model.onnx"  # present when an ONNX variant serves instead of the checkpoint
+RUNTIME_LABEL = "runtime"
+# Together these identify what a stored model serves: saving it again reuses the first tag.
+IDENTITY = ("model_version", "mlflow_run_id", RUNTIME_LABEL)
 
 
 def save_champion(
-    checkpoint: Path, drift_reference: Path, labels: dict[str, str], metadata: dict[str, float]
+    checkpoint: Path,
+    drift_reference: Path,
+    labels: dict[str, str],
+    metadata: dict[str, float],
+    onnx: tuple[str, bytes] | None = None,
 ) -> str:
-    """Store the files under a new tag, or return the tag already holding this model version.
+    """Store the files under a new tag, or return the tag already holding the same model.
 
-    ``labels`` must include ``model_version`` and ``mlflow_run_id``: together they identify a
-    model, so saving the same champion twice reuses the first tag.
+    ``labels`` must include ``model_version`` and ``mlflow_run_id``; ``onnx`` is the runtime
+    name and file of the variant to serve (None: eager PyTorch).
     """
+    labels = {**labels, RUNTIME_LABEL: onnx[0] if onnx else TorchPredictor.runtime}
     for existing in _stored_models():
-        same = all(
-            existing.info.labels.get(k) == labels[k] for k in ("model_version", "mlflow_run_id")
-        )
-        if same:
+        if all(existing.info.labels.get(k) == labels[k] for k in IDENTITY):
             return str(existing.tag)
     with bentoml.models.create(BENTO_MODEL_NAME, labels=labels, metadata=metadata) as model:
         shutil.copy(checkpoint, Path(model.path) / CHECKPOINT)
         shutil.copy(drift_reference, Path(model.path) / DRIFT_REFERENCE)
+        if onnx:
+            (Path(model.path) / ONNX_MODEL).write_bytes(onnx[1])
     return str(model.tag)
 
 
@@ -42,3 +51,11 @@ def _stored_models() -> list[bentoml.Model]:
 def load_model(model_path: str | Path) -> MnistCnn:
     """The network from a stored model's folder, rebuilt with ``weights_only=True``."""
     return load_checkpoint(Path(model_path) / CHECKPOINT)
+
+
+def load_predictor(model: bentoml.Model) -> Predictor:
+    """What serves a stored model: its ONNX variant when it has one, else the eager network."""
+    onnx = Path(model.path) / ONNX_MODEL
+    if onnx.exists():
+        return OnnxPredictor(onnx, model.info.labels.get(RUNTIME_LABEL, OnnxPredictor.runtime))
+    return TorchPredictor(load_model(model.path))

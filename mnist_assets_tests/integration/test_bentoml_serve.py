@@ -26,13 +26,13 @@ TOKEN = "integration-token"
 
 
 @pytest.fixture(scope="module")
-def bento_tag(stored_model: str) -> str:
-    """The project's bentofile built around the test model; then a newer model is stored, so
-    serving the right one proves the bento pins its model."""
+def bento_tag(stored_int8_model: str) -> str:
+    """The project's bentofile built around the test model's int8 variant; then a newer model
+    is stored, so serving the right one proves the bento pins its model."""
     bento, _ = build_bento(
-        PROJECT_ROOT / "bentos" / "bentofile.yaml", PROJECT_ROOT, stored_model, {"t": "1"}
+        PROJECT_ROOT / "bentos" / "bentofile.yaml", PROJECT_ROOT, stored_int8_model, {"t": "1"}
     )
-    model = bentoml.models.get(stored_model)
+    model = bentoml.models.get(stored_int8_model)
     newer = {**model.info.labels, "model_version": "newer"}
     folder = Path(model.path)
     save_champion(folder / "model.pt", folder / "drift_reference.json", newer, {})
@@ -96,13 +96,16 @@ def test_predictions_over_http_and_with_the_bentoml_client(
     assert result["digit"] == digits[0]
 
 
-def test_the_bento_serves_the_model_it_was_built_with(server: str, stored_model: str) -> None:
+def test_the_bento_serves_the_model_and_runtime_it_was_built_with(
+    server: str, stored_int8_model: str
+) -> None:
     request = urllib.request.Request(
         f"{server}/model/info", headers={"authorization": f"Bearer {TOKEN}"}
     )
     with urllib.request.urlopen(request, timeout=5) as response:
         info = json.loads(response.read())
-    assert info["bento_model"] == stored_model and info["model_version"] == "7"
+    assert info["bento_model"] == stored_int8_model and info["model_version"] == "7"
+    assert info["runtime"] == "onnxruntime-int8"
 
 
 def test_token_guards_predictions_and_leaves_monitoring_open(server: str) -> None:

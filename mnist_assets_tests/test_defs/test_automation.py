@@ -87,6 +87,7 @@ def test_weekly_schedule_retrains_the_model_and_what_follows() -> None:
         "mnist_cnn",
         "validation_report",
         "mnist_champion",
+        "optimized_model",
         "mnist_bento",
         "mnist_service",
     }

@@ -18,6 +18,7 @@ from mnist_assets.defs.evaluation.checks import gate_checks
 from mnist_assets.defs.evaluation.registry import ModelRegistry
 from mnist_assets.defs.io_manager import FolderIOManager
 from mnist_assets.defs.serving.assets import mnist_bento
+from mnist_assets.defs.serving.optimized import optimized_model
 from mnist_assets.defs.training.assets import mnist_cnn
 from mnist_assets.defs.training.tracking import mlflow_resource
 from mnist_assets.env import mlflow_tracking_uri
@@ -33,12 +34,10 @@ class Store:
 
     def materialize(self, training: dict | None, validation: dict | None = None):
         """The whole chain with this training config; None materialises mnist_bento alone."""
-        if training is None:
-            assets, config = [mnist_bento], {}
-        else:
-            assets = [raw_mnist, mnist_splits, mnist_cnn, validation_report, mnist_champion]
-            assets += [*gate_checks, mnist_bento]
-            config = {"mnist_cnn": {"config": {"training": training}}}
+        assets = [raw_mnist, mnist_splits, mnist_cnn, validation_report, mnist_champion]
+        assets += [*gate_checks, optimized_model, mnist_bento]
+        selection = ["mnist_bento"] if training is None else None
+        config = {} if training is None else {"mnist_cnn": {"config": {"training": training}}}
         if validation:
             config["validation_report"] = {"config": validation}
         return dg.materialize(
@@ -50,6 +49,7 @@ class Store:
                 "model_registry": ModelRegistry(tracking_uri=self.uri),
             },
             run_config={"ops": config},
+            selection=selection,
             raise_on_error=False,
         )
 
@@ -90,6 +90,15 @@ def test_the_first_good_model_passes_the_gate_and_becomes_champion(store: Store)
     assert bento.info.labels["mlflow_run_id"] == version.run_id
     assert bento_event.metadata["built"].value is True
 
+    # The served variant: the fastest one within 0.2 pp of eager PyTorch, or eager itself.
+    (optimized,) = store.first.asset_materializations_for_node("optimized_model")
+    variants = optimized.metadata["variants"].value
+    assert all(name in variants for name in ("| eager", "| onnx ", "| onnx-int8"))
+    assert bento_event.metadata["runtime"].value == optimized.metadata["runtime"].value
+    assert optimized.metadata["speedup_vs_eager"].value >= 1.0
+    logged = {a.path for a in client.list_artifacts(version.run_id, "optimization")}
+    assert {"optimization/variants.json", "optimization/variants.md"} <= logged
+
 
 def test_rerunning_with_nothing_new_reuses_the_bento(store: Store) -> None:
     # Runs before the second good model is promoted (tests run in file order).
@@ -112,6 +121,7 @@ def test_a_bad_model_is_stopped_and_the_champion_stays(store: Store) -> None:
     assert "below the 97.00% threshold" in failed["accuracy_threshold"].description
     assert failed["no_regression"].metadata["champion_version"].value == champion_before
     assert result.asset_materializations_for_node("mnist_champion") == []
+    assert result.asset_materializations_for_node("optimized_model") == []
     assert result.asset_materializations_for_node("mnist_bento") == []
     assert store.alias(CHAMPION_ALIAS) == champion_before
 

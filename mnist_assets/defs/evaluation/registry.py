@@ -91,10 +91,12 @@ class ModelRegistry(dg.ConfigurableResource):
             )
             return BatchStatistics.load(Path(path))
 
-    def log_to_run(self, run_id: str, directory: Path, metrics: dict[str, float]) -> None:
-        """Attach a folder of files (under ``validation/``) and metrics to a finished run."""
+    def log_to_run(
+        self, run_id: str, directory: Path, metrics: dict[str, float], under: str = "validation"
+    ) -> None:
+        """Attach a folder of files (under ``under/``) and metrics to a finished run."""
         client = self._client()
-        client.log_artifacts(run_id, str(directory), artifact_path="validation")
+        client.log_artifacts(run_id, str(directory), artifact_path=under)
         for name, value in metrics.items():
             client.log_metric(run_id, name, value)
 

@@ -1,4 +1,4 @@
-"""mnist_bento: the champion in BentoML's model store, packed into a bento."""
+"""mnist_bento: the champion's served variant in BentoML's model store, packed into a bento."""
 
 import tempfile
 from pathlib import Path
@@ -6,9 +6,9 @@ from pathlib import Path
 import dagster as dg
 
 from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
-from mnist_assets.defs.evaluation.assets import mnist_champion
 from mnist_assets.defs.evaluation.registry import ModelRegistry
 from mnist_assets.env import PROJECT_ROOT
+from mnist_assets.ml.optimization import OptimizedModel
 from mnist_assets.serving.bento_build import bento_size_bytes, build_bento
 from mnist_assets.serving.model_store import save_champion
 
@@ -18,16 +18,24 @@ BENTOFILE = PROJECT_ROOT / "bentos" / "bentofile.yaml"
 @dg.asset(
     group_name="serving",
     kinds={"bentoml"},
-    deps=[mnist_champion],
     automation_condition=FOLLOW_PARENTS,
 )
-def mnist_bento(model_registry: ModelRegistry) -> dg.MaterializeResult:
-    """The bento serving the current champion; an unchanged champion reuses its bento.
+def mnist_bento(
+    model_registry: ModelRegistry, optimized_model: OptimizedModel
+) -> dg.MaterializeResult:
+    """The bento serving the champion's chosen variant; an unchanged champion reuses it.
 
-    It follows mnist_champion, so when the gate fails nothing new is built.
+    It follows optimized_model, which follows the gate: a failed gate builds nothing new.
     """
     with tempfile.TemporaryDirectory() as tmp:
         champion = model_registry.download_champion(Path(tmp))
+        if optimized_model.model_version != champion.version:
+            raise dg.Failure(
+                f"optimized_model holds v{optimized_model.model_version} but the champion is "
+                f"v{champion.version}: materialise optimized_model first"
+            )
+        chosen = optimized_model.chosen_result()
+        onnx = optimized_model.chosen_onnx()
         labels = {
             "model_version": champion.version,
             "mlflow_run_id": champion.mlflow_run_id,
@@ -39,6 +47,7 @@ def mnist_bento(model_registry: ModelRegistry) -> dg.MaterializeResult:
             champion.drift_reference,
             labels,
             {"test_accuracy": champion.test_accuracy},
+            onnx=None if onnx is None else (chosen.runtime, onnx),
         )
     bento, built = build_bento(BENTOFILE, PROJECT_ROOT, model_tag, labels)
     return dg.MaterializeResult(
@@ -49,6 +58,7 @@ def mnist_bento(model_registry: ModelRegistry) -> dg.MaterializeResult:
             "built": built,
             "size_bytes": bento_size_bytes(bento),
             "serve": f"bentoml serve {bento.tag}",
+            "runtime": chosen.runtime,
             **labels,
         },
     )

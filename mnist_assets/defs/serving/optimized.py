@@ -1,0 +1,64 @@
+"""optimized_model: the champion as ONNX and int8 ONNX, measured against eager PyTorch."""
+
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+
+from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
+from mnist_assets.defs.evaluation.assets import mnist_champion
+from mnist_assets.defs.evaluation.registry import ModelRegistry
+from mnist_assets.env import config_defaults
+from mnist_assets.ml.model import load_checkpoint
+from mnist_assets.ml.optimization import OptimizedModel, optimize
+from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.ml.variants import EligibilityRule, markdown_table
+
+_RULE = config_defaults("training")["optimization"]
+
+
+class OptimizationConfig(dg.Config):
+    """When a variant may serve instead of eager PyTorch (defaults: configs/training.yaml)."""
+
+    max_accuracy_drop: float = _RULE["max_accuracy_drop"]
+    min_agreement: float = _RULE["min_agreement"]
+
+
+@dg.asset(
+    group_name="serving",
+    kinds={"onnx", "pytorch"},
+    io_manager_key="folder_io",
+    deps=[mnist_champion],
+    automation_condition=FOLLOW_PARENTS,
+)
+def optimized_model(
+    config: OptimizationConfig, model_registry: ModelRegistry, mnist_splits: MnistSplits
+) -> dg.Output[OptimizedModel]:
+    """The fastest variant of the champion that keeps its accuracy, and the comparison."""
+    rule = EligibilityRule(config.max_accuracy_drop, config.min_agreement)
+    with tempfile.TemporaryDirectory() as tmp:
+        champion = model_registry.download_champion(Path(tmp))
+        model = load_checkpoint(champion.checkpoint)
+        optimized = optimize(model, mnist_splits, rule, champion.version, champion.mlflow_run_id)
+        report = Path(tmp) / "optimization"
+        optimized.save(report)
+        table = markdown_table(optimized.results, optimized.chosen_result())
+        (report / "variants.md").write_text(table + "\n")
+        model_registry.log_to_run(
+            champion.mlflow_run_id,
+            report,
+            {f"{r.name}_p50_us": r.p50_us for r in optimized.results},
+            under="optimization",
+        )
+    chosen = optimized.chosen_result()
+    return dg.Output(
+        optimized,
+        data_version=dg.DataVersion(optimized.digest()),
+        metadata={
+            "served_variant": chosen.name,
+            "runtime": chosen.runtime,
+            "speedup_vs_eager": optimized.results[0].p50_us / chosen.p50_us,
+            "variants": dg.MetadataValue.md(table),
+            "model_version": champion.version,
+        },
+    )
