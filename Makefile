@@ -102,6 +102,15 @@ compare: install ## Compare the latest MLflow runs side by side (RUNS="id id" to
 benchmark: install ## Training speed: a DataLoader loop vs the project's loop
 	python benchmarks/train_speed.py
 
+.PHONY: prod-up
+prod-up: install ## Dagster's production topology: Postgres, code server, webserver, daemon, MLflow
+	@bash deploy/install-system-tools.sh
+	mnist-assets prod-up
+
+.PHONY: prod-down
+prod-down: install ## Stop the production topology (its data stays in run/prod)
+	mnist-assets prod-down
+
 .PHONY: benchmark-runtimes
 benchmark-runtimes: install ## Inference runtimes: eager PyTorch vs ONNX Runtime fp32 and int8
 	python benchmarks/inference_runtimes.py

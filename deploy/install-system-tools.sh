@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The system programs `make deploy` runs beside the bento: Prometheus and nginx (the gateway that
-# swaps bentos without downtime). On Debian/Ubuntu as root, missing ones are installed with
-# apt-get; elsewhere this says how to install them and fails.
+# The system programs the deployments run beside the Python code: Prometheus and nginx (the
+# gateway that swaps bentos without downtime) for `make deploy`, Postgres for `make prod-up`.
+# On Debian/Ubuntu as root, missing ones are installed with apt-get; elsewhere this says how to
+# install them and fails.
 set -euo pipefail
 
 missing=()
-for pair in prometheus:prometheus nginx:nginx-light; do
+for pair in prometheus:prometheus nginx:nginx-light initdb:postgresql; do
   command=${pair%%:*} package=${pair##*:}
-  if ! command -v "$command" >/dev/null && [ ! -x "/usr/sbin/$command" ]; then
+  if ! command -v "$command" >/dev/null && [ ! -x "/usr/sbin/$command" ] \
+      && ! compgen -G "/usr/lib/postgresql/*/bin/$command" >/dev/null; then
     missing+=("$package")
   fi
 done
@@ -19,8 +21,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get install -y -qq "${missing[@]}" >/dev/null \
     || { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; }
 else
-  echo "make deploy needs: ${missing[*]}." >&2
+  echo "make deploy and make prod-up need: ${missing[*]}." >&2
   echo "  Debian/Ubuntu: sudo apt-get install ${missing[*]}" >&2
-  echo "  macOS:         brew install prometheus nginx" >&2
+  echo "  macOS:         brew install prometheus nginx postgresql" >&2
   exit 1
 fi

@@ -78,6 +78,18 @@ def main(argv: list[str] | None = None) -> int:
             handler=lambda a, command=command: command()
         )
 
+    from mnist_assets import prod_cli
+
+    for command, help_text in (
+        (prod_cli.prod_up, "start Dagster's production topology with Postgres"),
+        (prod_cli.prod_down, "stop the production topology"),
+        (prod_cli.prod_status, "show which production processes run"),
+    ):
+        name = command.__name__.replace("_", "-")
+        commands.add_parser(name, help=help_text).set_defaults(
+            handler=lambda a, command=command: command()
+        )
+
     args = parser.parse_args(argv)
     return int(args.handler(args))
 

@@ -122,3 +122,11 @@ def prometheus_url() -> str:
 def service_url() -> str:
     """Where the deployed service answers (``MNIST_SERVICE_URL`` for another one)."""
     return os.environ.get("MNIST_SERVICE_URL") or f"http://127.0.0.1:{service_port()}"
+
+
+def prod_settings() -> tuple[Path, dict[str, int]]:
+    """Run folder and ports of `make prod-up` (``MNIST_PROD_RUN_DIR``, ``MNIST_PROD_*_PORT``)."""
+    ports = {"postgres": 5432, "mlflow": 5000, "code_server": 4266, "webserver": 3000}
+    for name in ports:
+        ports[name] = int(os.environ.get(f"MNIST_PROD_{name.upper()}_PORT", ports[name]))
+    return project_path(os.environ.get("MNIST_PROD_RUN_DIR", "run/prod")), ports

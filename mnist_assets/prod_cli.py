@@ -1,0 +1,37 @@
+"""`mnist-assets prod-up|prod-down|prod-status`: Dagster's production topology on this machine."""
+
+from mnist_assets import env
+from mnist_assets.deploy.topology import Ports, Topology
+
+
+def topology() -> Topology:
+    """The topology the environment configures."""
+    run_dir, ports = env.prod_settings()
+    return Topology(run_dir, env.bind_host(), Ports(**ports))
+
+
+def prod_up() -> int:
+    """Start Postgres, MLflow, the code server, the webserver and the daemon."""
+    prod = topology()
+    prod.up()
+    print(
+        f"""production topology up (logs in {prod.run_dir / "logs"}):
+  dagster UI  {prod.webserver_url}   (code server on port {prod.ports.code_server})
+  mlflow      {prod.mlflow_url}   (backend store {prod.postgres.url("mlflow")})
+  postgres    {prod.postgres.url("dagster")}"""
+    )
+    return 0
+
+
+def prod_down() -> int:
+    """Stop every process prod-up started (the data stays)."""
+    stopped = topology().down()
+    print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+    return 0
+
+
+def prod_status() -> int:
+    """Which production processes run."""
+    running = topology().running()
+    print(f"running: {', '.join(running) or 'nothing'}")
+    return 0
