@@ -124,10 +124,15 @@ repro: install $(DAGSTER_HOME)/dagster.yaml ## Run the DVC pipeline (its stages 
 	$(DVC) repro
 
 .PHONY: lint
-lint: install ## Run ruff (lint + format check) and mypy
+lint: install ## Run ruff (lint + format check), mypy and bandit (no medium or high finding)
 	ruff check .
 	ruff format --check .
 	mypy
+	bandit -q -r mnist_assets bentos --severity-level medium
+
+.PHONY: audit
+audit: install ## Check the installed Python packages against known vulnerabilities (needs PyPI)
+	pip-audit --progress-spinner off
 
 .PHONY: format
 format: install ## Format the code with ruff

@@ -110,8 +110,9 @@ def from_prometheus(api: PrometheusApi, window_minutes: int) -> TrafficCounts:
 def from_service(url: str, timeout: float = 5.0) -> TrafficCounts:
     """Everything the service counted since it started, read from its ``/metrics``."""
     try:
-        with urllib.request.urlopen(f"{url.rstrip('/')}/metrics", timeout=timeout) as response:
-            text = response.read().decode()  # nosec B310 - the configured service URL
+        metrics_url = f"{url.rstrip('/')}/metrics"
+        with urllib.request.urlopen(metrics_url, timeout=timeout) as response:  # nosec B310
+            text = response.read().decode()
     except OSError as exc:
         raise TrafficUnavailable(f"the service's metrics at {url} are unreachable: {exc}") from exc
     sums: dict[str, dict[str, float]] = {"mean": {}, "confidence": {}, "digits": {}}

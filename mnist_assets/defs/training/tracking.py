@@ -26,7 +26,7 @@ def ensure_reachable(uri: str, timeout: float = 5.0) -> None:
     if not uri.startswith(("http://", "https://")):
         return
     try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout):
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout):  # nosec B310
             pass
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
