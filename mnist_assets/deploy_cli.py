@@ -169,7 +169,7 @@ def _smoke(url: str) -> str:
     if token := env.api_token():
         headers["authorization"] = f"Bearer {token}"
     request = urllib.request.Request(f"{url}/predict", body, headers, method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:  # nosec B310 - our service
+    with urllib.request.urlopen(request, timeout=10) as response:  # nosec B310
         answer = json.loads(response.read())
     return f"blank image -> digit {answer['digit']} at confidence {answer['confidence']:.2f}"
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 def http_ok(url: str, timeout: float = 2.0) -> bool:
     """Whether GET ``url`` answers 2xx."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # nosec B310 - http probe
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # nosec B310
             return 200 <= response.status < 300
     except OSError:
         return False

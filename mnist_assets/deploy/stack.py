@@ -98,7 +98,7 @@ class Deployment:
             self.supervisor.start(PROMETHEUS, prometheus.command(), cwd=self.run_dir)
         else:
             reload = urllib.request.Request(f"{prometheus.url}/-/reload", method="POST")
-            urllib.request.urlopen(reload, timeout=10).close()  # nosec B310 - our Prometheus
+            urllib.request.urlopen(reload, timeout=10).close()  # nosec B310
         wait_until(
             prometheus.target_up,
             120,

@@ -21,7 +21,7 @@ class AlertWebhook(dg.ConfigurableResource):
         request = urllib.request.Request(
             self.url, json.dumps(payload).encode(), {"content-type": "application/json"}
         )
-        with urllib.request.urlopen(request, timeout=10) as response:  # nosec B310 - configured URL
+        with urllib.request.urlopen(request, timeout=10) as response:  # nosec B310
             response.read()
 
 
