@@ -102,6 +102,10 @@ compare: install ## Compare the latest MLflow runs side by side (RUNS="id id" to
 benchmark: install ## Training speed: a DataLoader loop vs the project's loop
 	python benchmarks/train_speed.py
 
+.PHONY: image
+image: install ## Build the container image mnist-service:latest of the champion's bento (needs Docker)
+	mnist-assets image
+
 .PHONY: prod-up
 prod-up: install ## Dagster's production topology: Postgres, code server, webserver, daemon, MLflow
 	@bash deploy/install-system-tools.sh

@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         (deploy_cli.undeploy, "stop what deploy started"),
         (deploy_cli.status, "show what the deployment serves"),
         (deploy_cli.rollback, "serve the previous release and move the champion alias back"),
+        (deploy_cli.image, "build the container image of the champion's bento (needs Docker)"),
     ):
         commands.add_parser(command.__name__, help=help_text).set_defaults(
             handler=lambda a, command=command: command()

@@ -135,7 +135,8 @@ def _materialise(
     return result.success
 
 
-def _deploy_docker() -> int:
+def image(tag: str = DOCKER_IMAGE) -> int:
+    """Build the container image of the champion's bento (``bentoml containerize``)."""
     from mnist_assets.constants import CHAMPION_ALIAS
     from mnist_assets.defs.evaluation.registry import ModelRegistry
     from mnist_assets.serving.bento_build import bento_for_model
@@ -144,20 +145,27 @@ def _deploy_docker() -> int:
         CHAMPION_ALIAS
     )
     if champion is None or champion.run_id is None:
-        print(f"deploy: no '{CHAMPION_ALIAS}' model to containerize", file=sys.stderr)
+        print(f"image: no '{CHAMPION_ALIAS}' model to containerize", file=sys.stderr)
         return 1
     bento = bento_for_model(str(champion.version), champion.run_id)
-    bin_dir = Path(sys.executable).parent
+    command = [str(Path(sys.executable).parent / "bentoml"), "containerize", str(bento.tag)]
+    if subprocess.run([*command, "-t", tag], check=False).returncode != 0:
+        print(f"image: containerizing {bento.tag} failed", file=sys.stderr)
+        return 1
+    print(f"image {tag} serves {bento.tag}")
+    return 0
+
+
+def _deploy_docker() -> int:
+    if image() != 0:
+        return 1
     compose = env.PROJECT_ROOT / "deploy" / "docker-compose.yml"
-    for command in (
-        [str(bin_dir / "bentoml"), "containerize", str(bento.tag), "-t", DOCKER_IMAGE],
-        ["docker", "compose", "-f", str(compose), "up", "-d", "--wait"],
-    ):
-        if subprocess.run(command, check=False).returncode != 0:
-            print(f"deploy: {' '.join(command)} failed", file=sys.stderr)
-            return 1
+    command = ["docker", "compose", "-f", str(compose), "up", "-d", "--wait"]
+    if subprocess.run(command, check=False).returncode != 0:
+        print(f"deploy: {' '.join(command)} failed", file=sys.stderr)
+        return 1
     print(
-        f"{bento.tag} runs in Docker: service http://127.0.0.1:8000, "
+        "the service runs in Docker: service http://127.0.0.1:8000, "
         "Prometheus http://127.0.0.1:9090, Grafana http://127.0.0.1:3001, MLflow :5000"
     )
     return 0

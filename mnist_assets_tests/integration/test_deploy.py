@@ -94,6 +94,8 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
     try:
         output = run(deploy, PROJECT_ROOT, cli_env, timeout=600)
         assert "smoke prediction: blank image" in output
+        # The smoke test the deploy workflow ends with, against this deployment.
+        assert "smoke ok: model v1" in run(["bash", "deploy/smoke.sh", url], PROJECT_ROOT, cli_env)
         first = _get(f"{url}/model/info")
         assert first["model_version"] == "1" and first["bento"].startswith("mnist_service:")
 
