@@ -1,0 +1,108 @@
+"""The production files: Dagster instance, compose topology, Kubernetes manifests and values."""
+
+import re
+import tomllib
+
+import pytest
+import yaml
+from dagster._core.instance.config import dagster_instance_config
+
+from mnist_assets.constants import TRAINING_RUN_TAG
+from mnist_assets.env import PROJECT_ROOT
+
+DEPLOY = PROJECT_ROOT / "deploy"
+COMPOSE = yaml.safe_load((DEPLOY / "docker-compose.prod.yml").read_text())
+MODULE = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["dagster"][
+    "module_name"
+]
+
+
+def test_the_production_instance_config_is_valid_dagster_config(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DAGSTER_PG_URL", "postgresql+psycopg2://mnist@127.0.0.1:5432/dagster")
+    config, _ = dagster_instance_config(str(DEPLOY / "dagster"))
+    assert "postgres" in config["storage"]
+    limits = config["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert {"key": TRAINING_RUN_TAG, "limit": 1} in limits
+
+
+def test_compose_describes_the_whole_topology() -> None:
+    services = COMPOSE["services"]
+    assert set(services) == {
+        "postgres",
+        "code-server",
+        "webserver",
+        "daemon",
+        "mlflow",
+        "bento",
+        "prometheus",
+        "grafana",
+    }
+    for name in ("webserver", "daemon"):
+        assert "/opt/mnist-assets/workspace.yaml" in services[name]["command"]
+    workspace = yaml.safe_load((DEPLOY / "dagster" / "workspace.docker.yaml").read_text())
+    server = workspace["load_from"][0]["grpc_server"]
+    assert (
+        server["host"] == "code-server"
+        and str(server["port"]) in services["code-server"]["command"]
+    )
+    assert MODULE in services["code-server"]["command"]
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSE["services"]))
+def test_compose_services_bind_loopback_run_non_root_and_hold_no_secret(name: str) -> None:
+    service = COMPOSE["services"][name]
+    for port in service.get("ports", []):
+        assert port.startswith("${MNIST_BIND_HOST:-127.0.0.1}:"), port
+    if name != "postgres":  # the official image drops to its postgres user itself
+        assert service.get("user") and not str(service["user"]).startswith("0"), name
+    for volume in service.get("volumes", []):
+        source = volume.split(":")[0]
+        if source.startswith("."):
+            assert (DEPLOY / source).exists(), source
+    text = yaml.safe_dump(service)
+    for secret in re.findall(r"(?:PASSWORD|TOKEN)\w*: (\S+)", text):
+        assert secret.startswith("${"), f"{name} commits a secret: {secret}"
+
+
+def _manifests() -> dict[str, dict]:
+    documents = yaml.safe_load_all((DEPLOY / "k8s" / "bento.yaml").read_text())
+    return {doc["kind"]: doc for doc in documents}
+
+
+def test_the_bento_manifests_probe_scrape_scale_and_read_the_token_from_a_secret() -> None:
+    manifests = _manifests()
+    assert set(manifests) == {"Deployment", "Service", "HorizontalPodAutoscaler"}
+    deployment, service = manifests["Deployment"], manifests["Service"]
+    pod = deployment["spec"]["template"]
+    (container,) = pod["spec"]["containers"]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/livez"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert pod["metadata"]["annotations"]["prometheus.io/path"] == "/metrics"
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+    (token,) = [e for e in container["env"] if e["name"] == "MNIST_API_TOKEN"]
+    assert "secretKeyRef" in token["valueFrom"]
+    labels = pod["metadata"]["labels"]
+    assert deployment["spec"]["selector"]["matchLabels"] == labels
+    assert service["spec"]["selector"] == labels
+    target = manifests["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]
+    assert (target["kind"], target["name"]) == ("Deployment", deployment["metadata"]["name"])
+
+
+def test_helm_values_run_this_code_location_with_its_run_queue() -> None:
+    values = yaml.safe_load((DEPLOY / "k8s" / "dagster-values.yaml").read_text())
+    (deployment,) = values["dagster-user-deployments"]["deployments"]
+    assert deployment["dagsterApiGrpcArgs"] == ["--module-name", MODULE]
+    assert deployment["securityContext"]["runAsNonRoot"] is True
+    coordinator = values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
+    assert {"key": TRAINING_RUN_TAG, "limit": 1} in coordinator["tagConcurrencyLimits"]
+    assert "postgresqlPassword" not in values["postgresql"]  # from a secret, never committed
+
+
+def test_the_code_location_image_serves_this_module() -> None:
+    dockerfile = (DEPLOY / "dagster" / "Dockerfile").read_text()
+    assert f'"--module-name", "{MODULE}"' in dockerfile
+    assert "USER mnist" in dockerfile
+    for source in re.findall(r"^COPY (\S+)", dockerfile, re.M):
+        assert (PROJECT_ROOT / source).exists(), source
