@@ -39,7 +39,9 @@ MODEL_INFO = bentoml.metrics.Gauge(
 DRIFT_SCORE = bentoml.metrics.Gauge(
     name="mnist_drift_score",
     documentation="PSI of the last inputs and predictions against the model's drift reference",
-    multiprocess_mode="livemax",
+    # One series per worker (each scores the traffic it served); NaN until a worker has seen a
+    # window. PromQL's max() skips NaN, so max(mnist_drift_score) is the worst scored window.
+    multiprocess_mode="liveall",
 )
 # Request latency buckets for BentoML's own histogram: a forward pass takes well under 1 ms.
 LATENCY_BUCKETS = (

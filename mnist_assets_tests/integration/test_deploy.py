@@ -103,7 +103,8 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
         pixels = splits.test.images.astype(np.float32) / 255.0
         for image in pixels[:50]:
             assert _post(f"{url}/predict", {"image": image.tolist()}) == 200
-        for start in range(0, 1280, 256):
+        # Enough for every worker (one per core) to fill its 1,024-image drift window.
+        for start in range(0, 4096, 256):
             batch = pixels[np.arange(start, start + 256) % len(pixels)]
             assert _post(f"{url}/predict/batch", {"images": batch.tolist()}) == 200
         assert _post(f"{url}/predict", {"image": [[2.0] * 28] * 28}) == 400
