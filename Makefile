@@ -153,5 +153,6 @@ test-fast: install ## Run the fast tests only (no slow or integration tests)
 
 .PHONY: clean
 clean: ## Stop the deployment; remove generated data, the Dagster home and BentoML stores (keeps .venv)
-	@if [ -d run ] && [ -x $(BIN)/mnist-assets ]; then $(BIN)/mnist-assets undeploy; fi
+	@if [ -d run ] && [ -x $(BIN)/mnist-assets ]; then \
+		$(BIN)/mnist-assets undeploy && $(BIN)/mnist-assets prod-down --purge; fi
 	rm -rf data run .dagster_home .bentoml .pytest_cache .mypy_cache .ruff_cache

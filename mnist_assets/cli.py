@@ -81,15 +81,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from mnist_assets import prod_cli
 
-    for command, help_text in (
-        (prod_cli.prod_up, "start Dagster's production topology with Postgres"),
-        (prod_cli.prod_down, "stop the production topology"),
-        (prod_cli.prod_status, "show which production processes run"),
-    ):
-        name = command.__name__.replace("_", "-")
-        commands.add_parser(name, help=help_text).set_defaults(
-            handler=lambda a, command=command: command()
-        )
+    up = commands.add_parser("prod-up", help="start Dagster's production topology on Postgres")
+    up.set_defaults(handler=lambda a: prod_cli.prod_up())
+    down = commands.add_parser("prod-down", help="stop the production topology")
+    down.add_argument("--purge", action="store_true", help="also delete its Postgres cluster")
+    down.set_defaults(handler=lambda a: prod_cli.prod_down(a.purge))
+    status = commands.add_parser("prod-status", help="show which production processes run")
+    status.set_defaults(handler=lambda a: prod_cli.prod_status())
 
     args = parser.parse_args(argv)
     return int(args.handler(args))

@@ -1,5 +1,7 @@
 """`mnist-assets prod-up|prod-down|prod-status`: Dagster's production topology on this machine."""
 
+import shutil
+
 from mnist_assets import env
 from mnist_assets.deploy.topology import Ports, Topology
 
@@ -23,10 +25,14 @@ def prod_up() -> int:
     return 0
 
 
-def prod_down() -> int:
-    """Stop every process prod-up started (the data stays)."""
-    stopped = topology().down()
+def prod_down(purge: bool = False) -> int:
+    """Stop every process prod-up started; ``purge`` also deletes the Postgres cluster."""
+    prod = topology()
+    stopped = prod.down()
     print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+    if purge and prod.postgres.data_dir.exists():
+        shutil.rmtree(prod.postgres.data_dir)
+        print(f"removed {prod.postgres.data_dir}")
     return 0
 
 

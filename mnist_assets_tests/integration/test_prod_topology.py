@@ -45,7 +45,7 @@ def topology(cli_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, str]
         run(["mnist-assets", "prod-up"], PROJECT_ROOT, cli_env, timeout=400)
         yield cli_env
     finally:
-        run(["mnist-assets", "prod-down"], PROJECT_ROOT, cli_env)
+        run(["mnist-assets", "prod-down", "--purge"], PROJECT_ROOT, cli_env)
 
 
 def _rows(url: str, query: str, *args: str) -> list[tuple]:
