@@ -53,10 +53,12 @@ async def _client(
             errors.append(1)
 
 
-async def _run(url: str, body: bytes, clients: int, seconds: float) -> LoadResult:
+async def _run(
+    url: str, body: bytes, clients: int, seconds: float, new_connections: bool
+) -> LoadResult:
     latencies: list[float] = []
     errors: list[int] = []
-    connector = aiohttp.TCPConnector(limit=clients)
+    connector = aiohttp.TCPConnector(limit=clients, force_close=new_connections)
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         # Warm-up: connections open, first-call costs paid.
@@ -72,6 +74,13 @@ async def _run(url: str, body: bytes, clients: int, seconds: float) -> LoadResul
     return LoadResult(clients, len(latencies), len(errors), elapsed, latencies)
 
 
-def run_load(url: str, body: bytes, clients: int, seconds: float = 5.0) -> LoadResult:
-    """Send ``body`` to ``url`` from ``clients`` concurrent clients for ``seconds``."""
-    return asyncio.run(_run(url, body, clients, seconds))
+def run_load(
+    url: str, body: bytes, clients: int, seconds: float = 5.0, new_connections: bool = False
+) -> LoadResult:
+    """Send ``body`` to ``url`` from ``clients`` concurrent clients for ``seconds``.
+
+    ``new_connections``: one connection per request instead of kept-alive ones. A server whose
+    worker processes share a listening socket keeps a kept-alive connection on the worker that
+    accepted it, so a few long-lived clients may all land on one worker.
+    """
+    return asyncio.run(_run(url, body, clients, seconds, new_connections))

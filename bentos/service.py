@@ -1,5 +1,6 @@
 """The MNIST prediction service (BentoML 1.4 service API)."""
 
+import gc
 import os
 from pathlib import Path
 from typing import Annotated, cast
@@ -73,6 +74,11 @@ class MnistService:
             runtime=self.predictor.runtime,
         )
         metrics.MODEL_INFO.labels(version=self.info.model_version, tag=self.info.bento_model).set(1)
+        # Everything loaded so far lives as long as the worker: keep the garbage collector's full
+        # collections from walking it (hundreds of thousands of objects of torch, ONNX Runtime
+        # and BentoML) in the middle of a request.
+        gc.collect()
+        gc.freeze()
 
     def _predict(self, pixels: np.ndarray, threshold: float) -> list[Prediction]:
         from mnist_assets.ml.predictors import softmax

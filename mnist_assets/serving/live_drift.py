@@ -10,11 +10,12 @@ from mnist_assets.ml.drift import BatchStatistics, drift_score
 class LiveDrift:
     """A ring buffer of the last ``window`` inputs and their predictions.
 
-    Scoring histograms a whole window, so it runs once every ``every`` images rather than per
-    request; until ``window`` images have arrived the score is None (too little to judge).
+    Scoring histograms a whole window (about 2 ms), so it runs once every ``every`` images rather
+    than per request: once per window by default, far more often than Prometheus scrapes at the
+    rates that matter. Until ``window`` images have arrived the score is None (too little to judge).
     """
 
-    def __init__(self, reference: BatchStatistics, window: int = 1024, every: int = 256) -> None:
+    def __init__(self, reference: BatchStatistics, window: int = 1024, every: int = 1024) -> None:
         self.reference = reference
         self.every = every
         self.pixels = np.zeros((window, 28, 28), dtype=np.float32)

@@ -1,5 +1,7 @@
 """Prometheus metrics of the service beyond BentoML's own (all named ``mnist_*``)."""
 
+from collections import Counter
+
 import bentoml
 import numpy as np
 
@@ -64,10 +66,15 @@ LATENCY_BUCKETS = (
 
 
 def observe(pixels: np.ndarray, predictions: list[Prediction]) -> None:
-    """Record a batch of inputs ``[N, 28, 28]`` and their predictions."""
-    for image, prediction in zip(pixels, predictions, strict=True):
-        PREDICTIONS.labels(digit=str(prediction.digit)).inc()
+    """Record a batch of inputs ``[N, 28, 28]`` and their predictions.
+
+    Counters move once per distinct value, not once per image: each update of a multiprocess
+    metric writes to a shared file.
+    """
+    for digit, count in Counter(p.digit for p in predictions).items():
+        PREDICTIONS.labels(digit=str(digit)).inc(count)
+    if below := sum(p.below_threshold for p in predictions):
+        BELOW_THRESHOLD.inc(below)
+    for prediction, mean in zip(predictions, pixels.mean(axis=(1, 2)).tolist(), strict=True):
         CONFIDENCE.observe(prediction.confidence)
-        MEAN_INTENSITY.observe(float(image.mean()))
-        if prediction.below_threshold:
-            BELOW_THRESHOLD.inc()
+        MEAN_INTENSITY.observe(mean)
