@@ -145,6 +145,7 @@ format: install ## Format the code with ruff
 
 .PHONY: test
 test: install ## Run the whole test suite, integration tests included
+	@bash deploy/install-system-tools.sh
 	pytest --timeout=900
 
 .PHONY: test-fast
