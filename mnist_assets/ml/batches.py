@@ -49,8 +49,11 @@ def read_batch(path: Path, limits: BatchLimits) -> MnistArrays:
     return batch
 
 
-def check_duplicates(batch: MnistArrays, existing: MnistArrays) -> None:
-    """Refuse images that repeat one another or an image the data already holds."""
+def check_duplicates(batch: MnistArrays, known: set[str]) -> list[str]:
+    """Refuse images that repeat one another or whose hash is in ``known`` (the data's).
+
+    Returns the batch's image hashes.
+    """
     hashes = image_hashes(batch.images)
     _, first, counts = np.unique(hashes, return_index=True, return_counts=True)
     if (counts > 1).any():
@@ -59,12 +62,13 @@ def check_duplicates(batch: MnistArrays, existing: MnistArrays) -> None:
             f"{int((counts - 1).sum())} images repeat within the batch "
             f"(first at index {repeated[0]})"
         )
-    known = np.isin(hashes, image_hashes(existing.images))
-    if known.any():
+    seen = np.array([digest in known for digest in hashes])
+    if seen.any():
         raise BatchError(
-            f"{int(known.sum())} of {len(batch)} images are already in the data "
-            f"(first at index {int(np.argmax(known))})"
+            f"{int(seen.sum())} of {len(batch)} images are already in the data "
+            f"(first at index {int(np.argmax(seen))})"
         )
+    return hashes.tolist()
 
 
 def _size_on_disk(path: Path) -> int:

@@ -47,18 +47,22 @@ class Inbox:
             if not p.name.startswith(".") and not p.name.endswith(".partial")
         )
 
-    def admit(self, path: Path, existing: MnistArrays) -> Admission:
-        """Validate the batch at ``path`` against the ``existing`` data, then file it."""
+    def admit(self, path: Path, known: set[str]) -> Admission:
+        """Validate the batch at ``path``, then file it.
+
+        ``known``: the image hashes of the data (``image_hashes``); an accepted batch's join it.
+        """
         try:
             batch = read_batch(path, self.limits)
             stored = self.store.find(batch.content_hash())
             if stored is not None:  # accepted before, the original left behind by a crash
                 _remove(path)
                 return Admission(path.name, True, stored.name)
-            check_duplicates(batch, existing)
+            hashes = check_duplicates(batch, known)
         except BatchError as exc:
             return self._reject(path, str(exc))
         stored = self.store.add(batch)
+        known.update(hashes)
         _remove(path)
         return Admission(path.name, True, stored.name, batch)
 

@@ -9,6 +9,7 @@ from mnist_assets.ml.batches import BatchError, BatchLimits, check_duplicates, r
 from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.inbox import REASON_SUFFIX, Inbox
 from mnist_assets.ml.sources import BundledSource
+from mnist_assets.ml.splits import image_hashes
 
 LIMITS = BatchLimits()
 
@@ -107,15 +108,16 @@ def test_duplicates_within_the_batch_or_of_existing_data_are_refused(
     bundled: MnistArrays,
 ) -> None:
     fresh = _fresh_digits(bundled, 5)
-    check_duplicates(fresh, bundled)  # new images: fine
+    known = set(image_hashes(bundled.images))
+    check_duplicates(fresh, known)  # new images: fine
     with pytest.raises(BatchError, match="2 of 5 images are already in the data"):
         images = fresh.images.copy()
         images[3:] = bundled.images[100:102]
-        check_duplicates(MnistArrays(images, fresh.labels), bundled)
+        check_duplicates(MnistArrays(images, fresh.labels), known)
     with pytest.raises(BatchError, match="1 images repeat within the batch"):
         images = fresh.images.copy()
         images[4] = images[0]
-        check_duplicates(MnistArrays(images, fresh.labels), bundled)
+        check_duplicates(MnistArrays(images, fresh.labels), known)
 
 
 def test_the_store_appends_write_once_in_order(tmp_path: Path, bundled: MnistArrays) -> None:
@@ -149,7 +151,8 @@ def test_the_inbox_accepts_a_good_batch_and_quarantines_a_bad_one(
     (inbox.incoming / ".uploading.npz").write_bytes(b"half")  # still being written: left alone
     assert [p.name for p in inbox.pending()] == ["bad.npz", "good.npz"]
 
-    bad, good = (inbox.admit(path, bundled) for path in inbox.pending())
+    known = set(image_hashes(bundled.images))
+    bad, good = (inbox.admit(path, known) for path in inbox.pending())
     assert good.accepted and good.batch is not None and len(good.batch) == 8
     assert not bad.accepted and "labels outside 0-9" in bad.detail
     assert [p.name for p in inbox.store.batches()] == [good.detail]
@@ -157,6 +160,7 @@ def test_the_inbox_accepts_a_good_batch_and_quarantines_a_bad_one(
     reason = quarantined.with_name(quarantined.name + REASON_SUFFIX).read_text()
     assert "labels outside 0-9" in reason
     assert [p.name for p in inbox.incoming.iterdir()] == [".uploading.npz"]
+    assert set(image_hashes(fresh.images)) <= known  # the accepted images now count as data
 
 
 def test_a_batch_left_behind_after_acceptance_is_not_taken_twice(
@@ -166,6 +170,6 @@ def test_a_batch_left_behind_after_acceptance_is_not_taken_twice(
     fresh = _fresh_digits(bundled, 4)
     stored = inbox.store.add(fresh)  # accepted, then a crash before the original was removed
     _npz(inbox.incoming / "again.npz", images=fresh.images, labels=fresh.labels)
-    admission = inbox.admit(inbox.incoming / "again.npz", bundled)
+    admission = inbox.admit(inbox.incoming / "again.npz", set(image_hashes(bundled.images)))
     assert admission.accepted and admission.detail == stored.name and admission.batch is None
     assert inbox.store.batches() == [stored] and not inbox.pending()

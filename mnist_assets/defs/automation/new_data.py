@@ -10,8 +10,8 @@ from mnist_assets.defs.automation.jobs import new_data_job
 from mnist_assets.defs.data.resources import MnistSourceResource
 from mnist_assets.env import automation_run_config, config_defaults, data_root
 from mnist_assets.ml.batches import BatchLimits
-from mnist_assets.ml.dataset import concatenate
 from mnist_assets.ml.inbox import Inbox
+from mnist_assets.ml.splits import image_hashes
 
 _INCOMING = config_defaults("data")["incoming"]
 _INTERVAL = config_defaults("automation")["sensors"]["new_data_interval_seconds"]
@@ -61,9 +61,9 @@ def new_data_sensor(
     pending = inbox.pending()
     rejected = []
     if pending:
-        existing = mnist_source.source().load()
+        known = set(image_hashes(mnist_source.source().load().images))
         for path in pending:
-            admission = inbox.admit(path, existing)
+            admission = inbox.admit(path, known)
             if admission.accepted and admission.batch is None:
                 context.log.info(f"{admission.name} was already accepted as {admission.detail}")
             elif admission.accepted:
@@ -71,8 +71,6 @@ def new_data_sensor(
             else:
                 context.log.warning(f"quarantined {admission.name}: {admission.detail}")
                 rejected.append(admission.name)
-            if admission.batch is not None:
-                existing = concatenate([existing, admission.batch])
     new = [path for path in inbox.store.batches() if path.name > (context.cursor or "")]
     if not new:
         quarantined = f"; quarantined {', '.join(rejected)}" if rejected else ""
