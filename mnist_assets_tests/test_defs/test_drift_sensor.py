@@ -63,6 +63,13 @@ def _inverted(exporter: TrafficExporter, splits: MnistSplits) -> None:
     exporter.observe(1.0 - splits.test.images / 255.0, splits.test.labels, _confidences(500))
 
 
+def _judge(registry: ModelRegistry, splits: MnistSplits, send, **settings):
+    """One tick over a fresh /metrics endpoint that has served what ``send`` sends."""
+    with serving_traffic() as (exporter, url):
+        send(exporter, splits)
+        return _tick(registry, url, **settings)
+
+
 def test_prometheus_and_service_down_skips_with_both_reasons(registry: ModelRegistry) -> None:
     result = _tick(registry, DOWN)
     assert not result.run_requests
@@ -75,9 +82,7 @@ def test_prometheus_and_service_down_skips_with_both_reasons(registry: ModelRegi
 def test_ordinary_digits_stay_within_the_threshold(
     registry: ModelRegistry, splits: MnistSplits
 ) -> None:
-    with serving_traffic() as (exporter, url):
-        _ordinary(exporter, splits)
-        result = _tick(registry, url, min_images=100, sustained_minutes=0)
+    result = _judge(registry, splits, _ordinary, min_images=100, sustained_minutes=0)
     assert not result.run_requests
     assert "is within the threshold 0.25 (service /metrics since last evaluation)" in (
         result.skip_message
@@ -88,9 +93,7 @@ def test_ordinary_digits_stay_within_the_threshold(
 
 
 def test_too_little_traffic_is_not_judged(registry: ModelRegistry, splits: MnistSplits) -> None:
-    with serving_traffic() as (exporter, url):
-        _inverted(exporter, splits)
-        result = _tick(registry, url, min_images=1000)
+    result = _judge(registry, splits, _inverted, min_images=1000)
     assert not result.run_requests
     assert "too little traffic to judge: 500 images, need 1000" in result.skip_message
 
@@ -116,9 +119,7 @@ def test_sustained_drift_requests_a_retraining_run_tagged_with_its_score(
 def test_drift_must_last_before_anything_is_requested(
     registry: ModelRegistry, splits: MnistSplits
 ) -> None:
-    with serving_traffic() as (exporter, url):
-        _inverted(exporter, splits)
-        result = _tick(registry, url, min_images=100, sustained_minutes=15)
+    result = _judge(registry, splits, _inverted, min_images=100, sustained_minutes=15)
     assert not result.run_requests
     assert "for 0.0 of the 15 minutes needed" in result.skip_message
     assert DriftState.from_cursor(result.cursor).above_since == pytest.approx(time.time(), abs=60)
@@ -126,7 +127,5 @@ def test_drift_must_last_before_anything_is_requested(
 
 def test_no_champion_no_judgement(tmp_path: Path, splits: MnistSplits) -> None:
     empty = ModelRegistry(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
-    with serving_traffic() as (exporter, url):
-        _ordinary(exporter, splits)
-        result = _tick(empty, url)
+    result = _judge(empty, splits, _ordinary)
     assert "no champion yet" in result.skip_message
