@@ -9,11 +9,10 @@ INSTALLED := $(VENV)/.installed
 DVC_VENV := .venv-dvc
 DVC := $(CURDIR)/$(DVC_VENV)/bin/dvc
 
-# One project-local Dagster home (git-ignored) that uses the tracked dagster.yaml.
-export DAGSTER_HOME := $(CURDIR)/.dagster_home
-# BentoML's model and bento stores, project-local like the Dagster home.
-export BENTOML_HOME := $(CURDIR)/.bentoml
 export PATH := $(BIN):$(PATH)
+# Dagster's and BentoML's own commands get their homes from mnist_assets/env.py (under the state
+# folder: this checkout, or MNIST_STATE_DIR), which also puts dagster.yaml in the Dagster home.
+TOOL_HOMES = eval "$$($(BIN)/python -m mnist_assets.env)" &&
 
 DATA_ASSETS := raw_mnist,mnist_splits
 # Where `make deploy` runs the service: docker when a Docker engine answers, else local processes.
@@ -34,10 +33,6 @@ $(DVC): pyproject.toml
 		2> >(grep -v 'is ignored: it is neither' >&2)
 	@touch $@
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
-	@mkdir -p $(DAGSTER_HOME)
-	@ln -sf $(CURDIR)/dagster.yaml $@
-
 .PHONY: help
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,7 +41,7 @@ help: ## Show this help
 install: $(INSTALLED) $(DVC) ## Create .venv (and .venv-dvc) and install the project (idempotent)
 
 .PHONY: deploy
-deploy: install $(DAGSTER_HOME)/dagster.yaml ## Train what is due, serve the champion on :8000, Prometheus on :9090 (DEPLOY=local|docker)
+deploy: install ## Train what is due, serve the champion on :8000, Prometheus on :9090 (DEPLOY=local|docker)
 ifeq ($(DEPLOY),docker)
 	mnist-assets deploy --target docker
 else
@@ -67,32 +62,30 @@ status: install ## Show the deployed bento, model version and processes
 	mnist-assets status
 
 .PHONY: rollback
-rollback: install $(DAGSTER_HOME)/dagster.yaml ## Serve the previous bento again and move the MLflow champion alias back
+rollback: install ## Serve the previous bento again and move the MLflow champion alias back
 	mnist-assets rollback
 
 .PHONY: dev
-dev: install $(DAGSTER_HOME)/dagster.yaml ## Start the Dagster UI and daemon on http://127.0.0.1:3000
-	dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+dev: install ## Start the Dagster UI and daemon on http://127.0.0.1:3000
+	mnist-assets dagster-ui
 
 .PHONY: data
-data: install $(DAGSTER_HOME)/dagster.yaml ## Materialise raw_mnist and mnist_splits (MNIST_SOURCE picks the source)
-	dagster asset materialize -m mnist_assets --select $(DATA_ASSETS)
+data: install ## Materialise raw_mnist and mnist_splits (MNIST_SOURCE picks the source)
+	@$(TOOL_HOMES) dagster asset materialize -m mnist_assets.definitions --select $(DATA_ASSETS)
 
 .PHONY: pipeline
-pipeline: install $(DAGSTER_HOME)/dagster.yaml ## Materialise data, model, report, champion and bento (make deploy also serves it)
-	dagster asset materialize -m mnist_assets --select 'not key:mnist_service'
+pipeline: install ## Materialise data, model, report, champion and bento (make deploy also serves it)
+	@$(TOOL_HOMES) dagster asset materialize -m mnist_assets.definitions --select 'not key:mnist_service'
 
 .PHONY: train
-train: install $(DAGSTER_HOME)/dagster.yaml ## Train mnist_cnn (EPOCHS= LR= BATCH_SIZE= DEVICE= PRECISION= SEED= override configs/training.yaml)
-	dagster asset materialize -m mnist_assets --select $(DATA_ASSETS),mnist_cnn \
+train: install ## Train mnist_cnn (EPOCHS= LR= BATCH_SIZE= DEVICE= PRECISION= SEED= override mnist_assets/configs/training.yaml)
+	@$(TOOL_HOMES) dagster asset materialize -m mnist_assets.definitions --select $(DATA_ASSETS),mnist_cnn \
 		--config-json "$$(mnist-assets run-config --epochs '$(EPOCHS)' --learning-rate '$(LR)' \
 			--batch-size '$(BATCH_SIZE)' --device '$(DEVICE)' --precision '$(PRECISION)' --seed '$(SEED)')"
 
 .PHONY: mlflow
 mlflow: install ## Start the MLflow UI and tracking server on http://127.0.0.1:5000 over the local store
-	@mkdir -p mlruns/artifacts
-	mlflow server --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db \
-		--artifacts-destination $(CURDIR)/mlruns/artifacts --host 127.0.0.1 --port 5000
+	mnist-assets mlflow-ui
 
 .PHONY: compare
 compare: install ## Compare the latest MLflow runs side by side (RUNS="id id" to pick) and plot them
@@ -124,8 +117,8 @@ benchmark-serve: install ## Serving load: the bento vs naive BentoML and mlflow 
 	python benchmarks/serve_load.py
 
 .PHONY: repro
-repro: install $(DAGSTER_HOME)/dagster.yaml ## Run the DVC pipeline (its stages call Dagster)
-	$(DVC) repro
+repro: install ## Run the DVC pipeline (its stages call Dagster)
+	@$(TOOL_HOMES) $(DVC) repro
 
 .PHONY: lint
 lint: install ## Run ruff (lint + format check), mypy and bandit (no medium or high finding)

@@ -1,9 +1,9 @@
 """Inference runtimes: eager PyTorch vs ONNX Runtime (fp32 and int8), one CPU thread each.
 
-Trains the default network (configs/training.yaml) on the bundled splits, builds the same
-variants as the optimized_model asset, and prints per variant: test accuracy and agreement with
-eager PyTorch, batch-1 latency (p50/p99) and images/s, images/s at batch 64, and the ratios to
-eager PyTorch measured in the same run.
+Trains the default network (mnist_assets/configs/training.yaml) on the bundled splits, builds
+the same variants as the optimized_model asset, and prints per variant: test accuracy and
+agreement with eager PyTorch, batch-1 latency (p50/p99) and images/s, images/s at batch 64, and
+the ratios to eager PyTorch measured in the same run.
 
     python benchmarks/inference_runtimes.py [--epochs N]
 """
@@ -15,28 +15,31 @@ import dataclasses
 import tempfile
 from pathlib import Path
 
+from mnist_assets.defs.data.assets import SplitConfig
+from mnist_assets.defs.serving.optimized import OptimizationConfig
 from mnist_assets.defs.training.config import TrainingRunConfig
 from mnist_assets.ml.optimization import REFERENCE, build_variants, compare
 from mnist_assets.ml.sources import BundledSource
-from mnist_assets.ml.splits import SplitFractions, stratified_split
+from mnist_assets.ml.splits import stratified_split
 from mnist_assets.ml.training import fit
-from mnist_assets.ml.variants import EligibilityRule
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=None, help="default: configs/training.yaml")
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="default: mnist_assets/configs/training.yaml"
+    )
     args = parser.parse_args()
 
-    defaults = TrainingRunConfig()
-    config = defaults.training.to_train_config()
+    model_config, config = TrainingRunConfig().to_configs()
     if args.epochs:
         config = dataclasses.replace(config, epochs=args.epochs)
-    splits = stratified_split(BundledSource().load(), SplitFractions(), seed=42)
-    model = fit(defaults.model.to_cnn_config(), config, splits.train, splits.val).model
+    split = SplitConfig()  # mnist_assets/configs/data.yaml
+    splits = stratified_split(BundledSource().load(), split.fractions(), split.seed)
+    model = fit(model_config, config, splits.train, splits.val).model
     with tempfile.TemporaryDirectory() as tmp:
         variants = build_variants(model, splits, Path(tmp))
-        results, chosen = compare(variants, splits, EligibilityRule())
+        results, chosen = compare(variants, splits, OptimizationConfig().rule())
     eager = next(r for r in results if r.name == REFERENCE)
     print(f"default network, {config.epochs} epochs, {len(splits.test)} test digits, 1 thread")
     print(

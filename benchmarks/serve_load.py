@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from http_load import LoadResult, run_load
 
 from mnist_assets.constants import BENTO_SERVICE_NAME, CHAMPION_ALIAS, REGISTERED_MODEL_NAME
-from mnist_assets.env import PROJECT_ROOT, mlflow_tracking_uri
+from mnist_assets.deploy.bentos import MODEL_LABEL
+from mnist_assets.env import data_root, mlflow_tracking_uri, state_dir
 from mnist_assets.ml.splits import MnistSplits
-from mnist_assets.serving.bento_build import MODEL_LABEL
 
 BIN = Path(sys.executable).parent
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
@@ -46,7 +46,7 @@ def _port() -> int:
 @contextmanager
 def server(command: list[str], ready_url: str, env: dict[str, str]) -> Iterator[None]:
     log = open(f"/tmp/serve-bench-{os.getpid()}.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
+    process = subprocess.Popen(command, cwd=state_dir(), env=env, stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
@@ -67,7 +67,7 @@ def server(command: list[str], ready_url: str, env: dict[str, str]) -> Iterator[
 def main() -> None:
     bento = max(bentoml.bentos.list(BENTO_SERVICE_NAME), key=lambda b: b.info.creation_time)
     model_tag = bento.info.labels[MODEL_LABEL]
-    splits = MnistSplits.load(PROJECT_ROOT / "data" / "mnist_splits")
+    splits = MnistSplits.load(data_root() / "mnist_splits")
     image = (splits.test.images[0].astype(np.float32) / 255).tolist()
     batch = (splits.test.images[:256].astype(np.float32) / 255).tolist()
     env = {**os.environ, "MNIST_BENTO_MODEL": model_tag}

@@ -21,21 +21,16 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
+from mnist_assets.defs.data.assets import SplitConfig
 from mnist_assets.defs.training.config import TrainingRunConfig
 from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.model import CnnConfig, MnistCnn
+from mnist_assets.ml.optimizers import build_optimizer, build_scheduler
 from mnist_assets.ml.runtime import Runtime, configure_threads
 from mnist_assets.ml.sources import BundledSource
-from mnist_assets.ml.splits import SplitFractions, stratified_split
-from mnist_assets.ml.training import (
-    DeviceData,
-    TrainConfig,
-    build_optimizer,
-    build_scheduler,
-    evaluate,
-    fit,
-    training_loss,
-)
+from mnist_assets.ml.splits import stratified_split
+from mnist_assets.ml.train_config import TrainConfig
+from mnist_assets.ml.training import DeviceData, evaluate, fit, training_loss
 
 
 class PerSampleMnist(Dataset):
@@ -87,11 +82,11 @@ def main() -> None:
     parser.add_argument("--baseline-epochs", type=int, default=None, help="default: same as ours")
     args = parser.parse_args()
 
-    defaults = TrainingRunConfig()  # configs/training.yaml, as a training run sees it
-    model_config = defaults.model.to_cnn_config()
-    config = defaults.training.to_train_config()
+    # mnist_assets/configs/training.yaml, as a training run sees it
+    model_config, config = TrainingRunConfig().to_configs()
     configure_threads(config.num_threads)
-    splits = stratified_split(BundledSource().load(), SplitFractions(), seed=42)
+    split = SplitConfig()  # mnist_assets/configs/data.yaml
+    splits = stratified_split(BundledSource().load(), split.fractions(), split.seed)
     cpu = Runtime.resolve("cpu", "fp32")
     test = DeviceData.from_arrays(splits.test, cpu.device, channels_last=False)
     print(

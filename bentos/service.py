@@ -1,7 +1,6 @@
 """The MNIST prediction service (BentoML 1.4 service API)."""
 
 import gc
-import os
 from pathlib import Path
 from typing import Annotated, cast
 
@@ -13,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from mnist_assets import env
 from mnist_assets.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME
 from mnist_assets.serving import metrics
 from mnist_assets.serving.images import ImageDecodeError, image_to_pixels
@@ -28,22 +28,15 @@ from mnist_assets.serving.schemas import (
 
 # The model to serve: the bento's build argument when built by mnist_bento (so a bento always
 # serves the model it was built with), else MNIST_BENTO_MODEL, else the newest stored one.
-MODEL_TAG = (
-    getattr(bentoml.use_arguments(), "model_tag", None)
-    or os.environ.get("MNIST_BENTO_MODEL")
-    or f"{BENTO_MODEL_NAME}:latest"
+MODEL_TAG = getattr(bentoml.use_arguments(), "model_tag", None) or env.bento_model(
+    f"{BENTO_MODEL_NAME}:latest"
 )
-MAX_BODY_BYTES = int(os.environ.get("MNIST_MAX_BODY_BYTES", 8 * 1024 * 1024))
-# One single-threaded worker process per core: 1.8x the requests/s of one worker at 64 clients
-# on 2 cores (make benchmark-serve). MNIST_SERVICE_WORKERS sets a number instead.
-_workers = os.environ.get("MNIST_SERVICE_WORKERS", "cpu_count")
-WORKERS: int | str = int(_workers) if _workers.isdigit() else "cpu_count"
 
 
 @bentoml.service(
     name=BENTO_SERVICE_NAME,
     traffic={"timeout": 10},
-    workers=WORKERS,
+    workers=env.service_workers(),
     metrics={"duration": {"buckets": list(metrics.LATENCY_BUCKETS)}},
 )
 class MnistService:
@@ -147,6 +140,6 @@ service = cast(bentoml.Service[MnistService], MnistService)
 service.mount_asgi_app(
     Starlette(routes=[Route("/model/info", _model_info), Route("/health", _health)]), path="/"
 )
-service.add_asgi_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
-if token := os.environ.get("MNIST_API_TOKEN"):
+service.add_asgi_middleware(BodySizeLimit, max_bytes=env.max_body_bytes())
+if token := env.api_token():
     service.add_asgi_middleware(BearerToken, token=token)

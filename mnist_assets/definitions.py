@@ -3,22 +3,22 @@
 import dagster as dg
 
 from mnist_assets.defs.automation.alerts import alert_webhook, run_failure_alert
-from mnist_assets.defs.automation.drift import DriftWatch, live_drift_sensor
 from mnist_assets.defs.automation.jobs import new_data_job, retraining_job
 from mnist_assets.defs.automation.new_data import IncomingFolder, new_data_sensor
 from mnist_assets.defs.automation.schedules import weekly_retraining
 from mnist_assets.defs.data.assets import mnist_splits, raw_mnist
 from mnist_assets.defs.data.checks import data_checks
-from mnist_assets.defs.data.drift_check import data_drift
 from mnist_assets.defs.data.resources import MnistSourceResource
 from mnist_assets.defs.evaluation.assets import mnist_champion, validation_report
 from mnist_assets.defs.evaluation.checks import gate_checks
-from mnist_assets.defs.evaluation.registry import ModelRegistry
-from mnist_assets.defs.io_manager import FolderIOManager
-from mnist_assets.defs.serving.assets import mnist_bento
+from mnist_assets.defs.monitoring.data_drift import data_drift
+from mnist_assets.defs.monitoring.live_drift import DriftWatch, live_drift_sensor
+from mnist_assets.defs.serving.bento import mnist_bento
+from mnist_assets.defs.serving.deployment import mnist_service
 from mnist_assets.defs.serving.optimized import optimized_model
 from mnist_assets.defs.serving.resources import LocalDeployment
-from mnist_assets.defs.serving.service import mnist_service
+from mnist_assets.defs.shared.io_manager import FolderIOManager
+from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.defs.training.assets import mnist_cnn
 from mnist_assets.defs.training.tracking import mlflow_resource
 from mnist_assets.env import data_root, mlflow_tracking_uri

@@ -1,36 +1,96 @@
 """The one place that decides the environment: paths, settings and configuration defaults.
 
-Everything else asks this module instead of reading environment variables itself.
+Everything else asks this module instead of reading environment variables itself. Run as
+``python -m mnist_assets.env`` it prints the shell exports that Dagster's and BentoML's own
+commands need (the Makefile evaluates them), after preparing the Dagster home.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import subprocess
+import sysconfig
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PACKAGE_DIR = Path(__file__).resolve().parent
+CONFIG_DIR = PACKAGE_DIR / "configs"  # run defaults, shipped inside the package
 
 
-def project_path(value: str | os.PathLike[str]) -> Path:
-    """Resolve a path from configuration: absolute as given, relative to the project root."""
+def _checkout() -> Path | None:
+    """The source checkout this package runs from, or None when it is installed."""
+    root = PACKAGE_DIR.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "bentos").is_dir() else None
+
+
+CHECKOUT = _checkout()
+
+
+def shipped_dir() -> Path:
+    """Where the files beside the package live (bentos/, deploy/, dagster.yaml, workspace.yaml).
+
+    The checkout when running from one; else the copies ``pip install`` put under
+    ``<prefix>/share/mnist-assets`` (pyproject.toml, ``data-files``).
+    """
+    return CHECKOUT or Path(sysconfig.get_path("data")) / "share" / "mnist-assets"
+
+
+def state_dir() -> Path:
+    """Where generated state lives: data, MLflow store, bentos, Dagster home, run files.
+
+    ``MNIST_STATE_DIR`` when set; else the checkout; else, for an installed package, the
+    current directory (as `dagster dev` keeps its state where it is started).
+    """
+    if configured := os.environ.get("MNIST_STATE_DIR"):
+        return Path(configured).resolve()
+    return CHECKOUT or Path.cwd()
+
+
+def state_path(value: str | os.PathLike[str]) -> Path:
+    """Resolve a path from configuration: absolute as given, relative to the state folder."""
     path = Path(value)
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    return path if path.is_absolute() else state_dir() / path
 
 
 def data_root() -> Path:
-    """Where datasets live (``MNIST_DATA_ROOT``, default ``<project>/data``)."""
-    return project_path(os.environ.get("MNIST_DATA_ROOT", "data"))
+    """Where datasets live (``MNIST_DATA_ROOT``, default ``<state>/data``)."""
+    return state_path(os.environ.get("MNIST_DATA_ROOT", "data"))
+
+
+def dagster_home() -> Path:
+    """The Dagster instance folder (``DAGSTER_HOME``, default ``<state>/.dagster_home``)."""
+    return state_path(os.environ.get("DAGSTER_HOME", ".dagster_home"))
+
+
+def bentoml_home() -> Path:
+    """BentoML's model and bento stores (``BENTOML_HOME``, default ``<state>/.bentoml``)."""
+    return state_path(os.environ.get("BENTOML_HOME", ".bentoml"))
+
+
+def prepare_tool_homes() -> dict[str, str]:
+    """Point Dagster and BentoML at the state folder, creating the Dagster instance's config.
+
+    Sets ``DAGSTER_HOME`` and ``BENTOML_HOME`` in this process (before either library reads
+    them) and returns them for child processes.
+    """
+    home = dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copy(shipped_dir() / "dagster.yaml", home / "dagster.yaml")
+    homes = {"DAGSTER_HOME": str(home), "BENTOML_HOME": str(bentoml_home())}
+    os.environ.update(homes)
+    return homes
 
 
 @cache
 def config_defaults(name: str) -> dict[str, Any]:
-    """The parsed ``configs/<name>.yaml``: the defaults every run starts from."""
-    with (PROJECT_ROOT / "configs" / f"{name}.yaml").open() as handle:
+    """The parsed ``mnist_assets/configs/<name>.yaml``: the defaults every run starts from."""
+    with (CONFIG_DIR / f"{name}.yaml").open() as handle:
         loaded: dict[str, Any] = yaml.safe_load(handle)
     return loaded
 
@@ -40,45 +100,24 @@ def source_kind() -> str:
     return os.environ.get("MNIST_SOURCE") or config_defaults("data")["source"]["kind"]
 
 
-def mlflow_tracking_uri() -> str:
-    """``MLFLOW_TRACKING_URI``, else a SQLite store under ``<project>/mlruns``."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{mlflow_root() / 'mlflow.db'}"
-
-
 def mlflow_root() -> Path:
     """Folder of the local MLflow store and its artifacts (``MNIST_MLFLOW_ROOT``)."""
-    return project_path(os.environ.get("MNIST_MLFLOW_ROOT", "mlruns"))
+    return state_path(os.environ.get("MNIST_MLFLOW_ROOT", "mlruns"))
 
 
-def mlflow_ui_url() -> str:
-    """Base URL of the MLflow UI for links (``MLFLOW_UI_URL``, default `make mlflow`'s)."""
-    return os.environ.get("MLFLOW_UI_URL", "http://127.0.0.1:5000")
+def local_mlflow_store() -> str:
+    """The project's own MLflow store: SQLite under ``<state>/mlruns`` (`make mlflow` serves it)."""
+    return f"sqlite:///{mlflow_root() / 'mlflow.db'}"
 
 
-def dagster_ui_url() -> str:
-    """Base URL of the Dagster UI for links (``DAGSTER_UI_URL``, default `make dev`'s)."""
-    return os.environ.get("DAGSTER_UI_URL", "http://127.0.0.1:3000")
-
-
-@cache
-def git_commit() -> str:
-    """The checked-out commit of the project, or ``unknown`` outside a git checkout."""
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    return done.stdout.strip() if done.returncode == 0 else "unknown"
+def mlflow_tracking_uri() -> str:
+    """``MLFLOW_TRACKING_URI``, else the local store."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or local_mlflow_store()
 
 
 def run_dir() -> Path:
     """Pid files, logs and state of the local deployment (``MNIST_RUN_DIR``, default ``run/``)."""
-    return project_path(os.environ.get("MNIST_RUN_DIR", "run"))
+    return state_path(os.environ.get("MNIST_RUN_DIR", "run"))
 
 
 def bind_host() -> str:
@@ -96,37 +135,120 @@ def prometheus_port() -> int:
     return int(os.environ.get("MNIST_PROMETHEUS_PORT", "9090"))
 
 
+def dagster_ui_port() -> int:
+    """Port of `make dev`'s Dagster UI (``MNIST_DAGSTER_PORT``, default 3000)."""
+    return int(os.environ.get("MNIST_DAGSTER_PORT", "3000"))
+
+
+def mlflow_ui_port() -> int:
+    """Port of `make mlflow`'s tracking server and UI (``MNIST_MLFLOW_PORT``, default 5000)."""
+    return int(os.environ.get("MNIST_MLFLOW_PORT", "5000"))
+
+
+def grafana_port() -> int:
+    """Port of Grafana on the container path (``MNIST_GRAFANA_PORT``, default 3001)."""
+    return int(os.environ.get("MNIST_GRAFANA_PORT", "3001"))
+
+
+def _local_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def prometheus_url() -> str:
+    """Where the deployment's Prometheus answers (``MNIST_PROMETHEUS_URL`` for another one)."""
+    return os.environ.get("MNIST_PROMETHEUS_URL") or _local_url(prometheus_port())
+
+
+def service_url() -> str:
+    """Where the deployed service answers (``MNIST_SERVICE_URL`` for another one)."""
+    return os.environ.get("MNIST_SERVICE_URL") or _local_url(service_port())
+
+
+def mlflow_ui_url() -> str:
+    """Base URL of the MLflow UI for links (``MLFLOW_UI_URL``, default `make mlflow`'s)."""
+    return os.environ.get("MLFLOW_UI_URL") or _local_url(mlflow_ui_port())
+
+
+def dagster_ui_url() -> str:
+    """Base URL of the Dagster UI for links (``DAGSTER_UI_URL``, default `make dev`'s)."""
+    return os.environ.get("DAGSTER_UI_URL") or _local_url(dagster_ui_port())
+
+
 def api_token() -> str | None:
     """The service's bearer token (``MNIST_API_TOKEN``); None leaves the endpoints open."""
     return os.environ.get("MNIST_API_TOKEN") or None
 
 
+def max_body_bytes() -> int:
+    """The largest request body the service reads (``MNIST_MAX_BODY_BYTES``, default 8 MiB)."""
+    return int(os.environ.get("MNIST_MAX_BODY_BYTES", 8 * 1024 * 1024))
+
+
+def service_workers() -> int | str:
+    """Worker processes per bento (``MNIST_SERVICE_WORKERS``): a number, or one per core.
+
+    One single-threaded worker per core gave 1.8x the requests/s of one worker at 64 clients
+    on 2 cores (make benchmark-serve).
+    """
+    workers = os.environ.get("MNIST_SERVICE_WORKERS", "")
+    return int(workers) if workers.isdigit() else "cpu_count"
+
+
+def bento_model(default: str) -> str:
+    """The stored model a bento serves when it was built without one (``MNIST_BENTO_MODEL``)."""
+    return os.environ.get("MNIST_BENTO_MODEL") or default
+
+
+def is_set(name: str) -> bool:
+    """Whether the environment variable ``name`` has a value (its value is not read here)."""
+    return bool(os.environ.get(name))
+
+
 def automation_run_config() -> dict[str, Any]:
     """Run config of the runs that sensors and schedules request.
 
-    ``MNIST_AUTOMATION_RUN_CONFIG`` names a YAML or JSON file; unset, the runs use configs/.
+    ``MNIST_AUTOMATION_RUN_CONFIG`` names a YAML or JSON file; unset, the runs use the defaults.
     """
     path = os.environ.get("MNIST_AUTOMATION_RUN_CONFIG")
     if not path:
         return {}
-    with project_path(path).open() as handle:
+    with state_path(path).open() as handle:
         loaded: dict[str, Any] = yaml.safe_load(handle) or {}
     return loaded
 
 
-def prometheus_url() -> str:
-    """Where the deployment's Prometheus answers (``MNIST_PROMETHEUS_URL`` for another one)."""
-    return os.environ.get("MNIST_PROMETHEUS_URL") or f"http://127.0.0.1:{prometheus_port()}"
-
-
-def service_url() -> str:
-    """Where the deployed service answers (``MNIST_SERVICE_URL`` for another one)."""
-    return os.environ.get("MNIST_SERVICE_URL") or f"http://127.0.0.1:{service_port()}"
-
-
 def prod_settings() -> tuple[Path, dict[str, int]]:
-    """Run folder and ports of `make prod-up` (``MNIST_PROD_RUN_DIR``, ``MNIST_PROD_*_PORT``)."""
-    ports = {"postgres": 5432, "mlflow": 5000, "code_server": 4266, "webserver": 3000}
-    for name in ports:
-        ports[name] = int(os.environ.get(f"MNIST_PROD_{name.upper()}_PORT", ports[name]))
-    return project_path(os.environ.get("MNIST_PROD_RUN_DIR", "run/prod")), ports
+    """Run folder and ports of `make prod-up` (``MNIST_PROD_RUN_DIR``, ``MNIST_PROD_*_PORT``).
+
+    MLflow and the Dagster UI default to the ports `make mlflow` and `make dev` use.
+    """
+    defaults = {
+        "postgres": 5432,
+        "mlflow": mlflow_ui_port(),
+        "code_server": 4266,
+        "webserver": dagster_ui_port(),
+    }
+    ports = {
+        name: int(os.environ.get(f"MNIST_PROD_{name.upper()}_PORT", default))
+        for name, default in defaults.items()
+    }
+    return state_path(os.environ.get("MNIST_PROD_RUN_DIR", "run/prod")), ports
+
+
+@cache
+def git_commit() -> str:
+    """The checked-out commit of the project, or ``unknown`` outside a git checkout."""
+    if CHECKOUT is None:
+        return "unknown"
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=CHECKOUT, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return done.stdout.strip() if done.returncode == 0 else "unknown"
+
+
+if __name__ == "__main__":
+    for name, value in prepare_tool_homes().items():
+        print(f"export {name}={shlex.quote(value)}")

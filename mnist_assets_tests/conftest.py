@@ -4,8 +4,10 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-# Every BentoML store the tests touch lives in a throwaway home, never in ~/bentoml.
+# Every BentoML store and Dagster instance the tests touch lives in a throwaway home, never in
+# the checkout's state folder or ~/bentoml.
 os.environ["BENTOML_HOME"] = tempfile.mkdtemp(prefix="mnist-bentoml-")
+os.environ["DAGSTER_HOME"] = tempfile.mkdtemp(prefix="mnist-dagster-")
 
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ import torch
 
 from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.idx import write_idx
-from mnist_assets.ml.model import CnnConfig, MnistCnn, save_checkpoint, to_pixels
+from mnist_assets.ml.model import MnistCnn, save_checkpoint, to_pixels
 from mnist_assets.ml.onnx_export import export_onnx, quantize_int8
 from mnist_assets.ml.sources import (
     TEST_IMAGES,
@@ -22,10 +24,11 @@ from mnist_assets.ml.sources import (
     TRAIN_LABELS,
     BundledSource,
 )
-from mnist_assets.ml.splits import MnistSplits, SplitFractions, stratified_split
-from mnist_assets.ml.training import TrainConfig, fit
+from mnist_assets.ml.splits import MnistSplits, stratified_split
+from mnist_assets.ml.training import fit
 from mnist_assets.ml.validation import drift_reference
 from mnist_assets.serving.model_store import save_champion
+from mnist_assets_tests.configs import DEFAULT_FRACTIONS, model_config, train_config
 
 
 @pytest.fixture(autouse=True)
@@ -73,15 +76,15 @@ def idx_dir(tmp_path: Path, bundled: MnistArrays) -> Path:
 
 @pytest.fixture(scope="session")
 def splits() -> MnistSplits:
-    return stratified_split(_bundled(), SplitFractions(), seed=42)
+    return stratified_split(_bundled(), DEFAULT_FRACTIONS, seed=42)
 
 
 @pytest.fixture(scope="session")
 def trained_model(splits: MnistSplits) -> MnistCnn:
     """A small model trained for two epochs (eval mode, CPU)."""
-    config = TrainConfig(epochs=2, precision="fp32", seed=0)
+    config = train_config(epochs=2, precision="fp32", seed=0)
     result = fit(
-        CnnConfig(conv_channels=(8, 16), hidden_units=32), config, splits.train, splits.val
+        model_config(conv_channels=(8, 16), hidden_units=32), config, splits.train, splits.val
     )
     return result.model.to(memory_format=torch.contiguous_format).eval()
 

@@ -6,12 +6,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mnist_assets.env import PROJECT_ROOT
+from mnist_assets_tests import REPO_ROOT
 
-WORKFLOWS = sorted((PROJECT_ROOT / ".github" / "workflows").glob("*.yml"))
-MAKE_TARGETS = set(
-    re.findall(r"^([a-z][a-z0-9-]*):", (PROJECT_ROOT / "Makefile").read_text(), re.M)
-)
+WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
+MAKE_TARGETS = set(re.findall(r"^([a-z][a-z0-9-]*):", (REPO_ROOT / "Makefile").read_text(), re.M))
 
 
 def _steps(workflow: dict) -> list[dict]:
@@ -33,19 +31,19 @@ def test_workflow_references_exist(path: Path) -> None:
         for target in re.findall(r"\bmake ([a-z][a-z0-9-]*)", command):
             assert target in MAKE_TARGETS, f"{path.name}: no make target {target!r}"
         for script in re.findall(r"(?:bash |^)(\.?[\w./-]+\.sh|\.ci/run)\b", command):
-            assert (PROJECT_ROOT / script).is_file(), f"{path.name}: no script {script}"
+            assert (REPO_ROOT / script).is_file(), f"{path.name}: no script {script}"
 
 
 def test_ci_runs_the_readme_test_command_and_lints() -> None:
-    ci = yaml.safe_load((PROJECT_ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    ci = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "ci.yml").read_text())
     commands = " ".join(step.get("run", "") for step in _steps(ci))
     assert "bash .ci/run" in commands and "make audit" in commands and "make image" in commands
-    local_ci = (PROJECT_ROOT / ".ci" / "run").read_text()
+    local_ci = (REPO_ROOT / ".ci" / "run").read_text()
     assert "make lint" in local_ci and "make test" in local_ci
 
 
 def test_deploy_stages_end_with_a_smoke_test() -> None:
-    deploy = yaml.safe_load((PROJECT_ROOT / ".github" / "workflows" / "deploy.yml").read_text())
+    deploy = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "deploy.yml").read_text())
     assert set(deploy["jobs"]) == {"staging", "production"}
     for name, job in deploy["jobs"].items():
         assert job["environment"] == name

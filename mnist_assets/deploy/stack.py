@@ -18,8 +18,8 @@ from mnist_assets import env
 from mnist_assets.deploy.gateway import Gateway
 from mnist_assets.deploy.probes import free_port, http_ok, port_in_use, wait_until
 from mnist_assets.deploy.processes import Supervisor
-from mnist_assets.deploy.prometheus import Prometheus
 from mnist_assets.deploy.state import DeployState, Release
+from mnist_assets.monitoring.prometheus import Prometheus
 
 GATEWAY, PROMETHEUS = "gateway", "prometheus"
 SLOTS = ("blue", "green")

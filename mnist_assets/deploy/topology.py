@@ -17,9 +17,9 @@ from pathlib import Path
 from mnist_assets.deploy.postgres import Postgres
 from mnist_assets.deploy.probes import http_ok, port_in_use, wait_until
 from mnist_assets.deploy.processes import Supervisor
-from mnist_assets.env import PROJECT_ROOT
+from mnist_assets.env import shipped_dir, state_dir
 
-CONFIG_DIR = PROJECT_ROOT / "deploy" / "dagster"
+CONFIG_DIR = shipped_dir() / "deploy" / "dagster"
 # Started in this order, stopped in reverse.
 PROCESSES = ("postgres", "mlflow", "code-server", "webserver", "daemon")
 READY_TIMEOUT_S = 180  # imports of torch, MLflow and Dagster on 2 cores
@@ -27,12 +27,12 @@ READY_TIMEOUT_S = 180  # imports of torch, MLflow and Dagster on 2 cores
 
 @dataclass(frozen=True)
 class Ports:
-    """Where each server listens."""
+    """Where each server listens (defaults: mnist_assets.env.prod_settings)."""
 
-    postgres: int = 5432
-    mlflow: int = 5000
-    code_server: int = 4266
-    webserver: int = 3000
+    postgres: int
+    mlflow: int
+    code_server: int
+    webserver: int
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class Topology:
         for group in (("mlflow", "code-server"), ("webserver", "daemon")):
             for name in group:
                 if name not in running:
-                    self.supervisor.start(name, commands[name], env=env, cwd=PROJECT_ROOT)
+                    self.supervisor.start(name, commands[name], env=env, cwd=state_dir())
             if group[0] == "mlflow":
                 self._wait("code-server", self._code_server_ready)
         self._wait("mlflow", lambda: http_ok(f"{self.mlflow_url}/health"))

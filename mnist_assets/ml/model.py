@@ -17,13 +17,16 @@ MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 @dataclass(frozen=True)
 class CnnConfig:
-    """Architecture of :class:`MnistCnn`; enough on its own to rebuild the network."""
+    """Architecture of :class:`MnistCnn`; enough on its own to rebuild the network.
 
-    conv_channels: tuple[int, ...] = (32, 64)  # one conv block per entry, each halves H and W
-    kernel_size: int = 5  # 5x5 sees a stroke's width and curvature in the first layer
-    hidden_units: int = 128  # width of the dense layer before the classifier
-    dropout_rate: float = 0.3  # before the classifier; 4,000 training images overfit easily
-    batch_norm: bool = True  # lets OneCycle's high peak learning rate train stably
+    Defaults: mnist_assets/configs/training.yaml, section ``model``.
+    """
+
+    conv_channels: tuple[int, ...]  # one conv -> pool -> BN -> ReLU block each, halving H and W
+    kernel_size: int  # 5x5 sees a stroke's width and curvature in the first layer
+    hidden_units: int  # width of the dense layer before the classifier
+    dropout_rate: float  # before the classifier; 4,000 training images overfit easily
+    batch_norm: bool  # lets OneCycle's high peak learning rate train stably
     num_classes: int = field(default=NUM_CLASSES)
 
     @classmethod

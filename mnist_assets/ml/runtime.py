@@ -6,11 +6,13 @@ import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 import torch
 
-DEVICES = ("auto", "cpu", "cuda")
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+Device = Literal["auto", "cpu", "cuda"]  # auto = CUDA when present
+Precision = Literal["auto", "fp32", "bf16", "fp16"]  # auto = bf16 where native, else fp32
+DEVICES, PRECISIONS = get_args(Device), get_args(Precision)
 
 
 def _cpu_has_native_bf16() -> bool:

@@ -18,9 +18,9 @@ SPLIT_NAMES = ("train", "val", "test")
 class SplitFractions:
     """Shares of the data per split; they must be positive and sum to 1."""
 
-    train: float = 0.8
-    val: float = 0.1
-    test: float = 0.1
+    train: float  # what the model learns from
+    val: float  # picks the best epoch and the served variant
+    test: float  # held out for the validation report and the gate
 
     def __post_init__(self) -> None:
         values = self.as_dict()

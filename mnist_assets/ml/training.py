@@ -21,59 +21,9 @@ from mnist_assets.ml.augment import random_affine
 from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.inference import predict_logits
 from mnist_assets.ml.model import CnnConfig, MnistCnn, to_pixels
+from mnist_assets.ml.optimizers import build_optimizer, build_scheduler
 from mnist_assets.ml.runtime import Runtime, configure_threads
-
-OPTIMIZERS = ("adam", "adamw", "sgd")
-SCHEDULERS = ("onecycle", "cosine", "constant")
-LOSSES = ("cross_entropy",)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """How to train; defaults are tuned for the 5,000-digit sample on a 2-core CPU."""
-
-    epochs: int = 12
-    batch_size: int = 128
-    learning_rate: float = 0.01  # peak rate of OneCycle; the constant rate otherwise
-    optimizer: str = "adamw"
-    weight_decay: float = 1e-4
-    momentum: float = 0.9  # SGD only
-    scheduler: str = "onecycle"
-    loss_function: str = "cross_entropy"
-    label_smoothing: float = 0.1  # softer targets calibrate better on small data
-    augment: bool = True
-    outlier_exposure: float = 0.05  # extra noise images per batch, taught to get low confidence
-    max_shift_pixels: float = 2.0
-    max_rotation_degrees: float = 10.0
-    early_stopping_patience: int = 0  # epochs without a better validation score; 0 = never stop
-    seed: int = 0
-    deterministic: bool = False  # torch.use_deterministic_algorithms for bitwise repeatability
-    device: str = "auto"
-    precision: str = "auto"  # bf16 where the CPU or GPU has it natively, else fp32
-    num_threads: int = 0  # CPU intra-op threads; 0 = one per core
-    channels_last: bool = True
-
-    def __post_init__(self) -> None:
-        problems = []
-        for name, allowed in (
-            ("optimizer", OPTIMIZERS),
-            ("scheduler", SCHEDULERS),
-            ("loss_function", LOSSES),
-        ):
-            if getattr(self, name) not in allowed:
-                problems.append(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        if self.epochs < 1 or self.batch_size < 1:
-            problems.append(
-                f"epochs and batch_size must be >= 1, got {self.epochs}, {self.batch_size}"
-            )
-        if self.learning_rate <= 0:
-            problems.append(f"learning_rate must be positive, got {self.learning_rate}")
-        if not 0 <= self.outlier_exposure <= 1:
-            problems.append(f"outlier_exposure must be in [0, 1], got {self.outlier_exposure}")
-        if not 0 <= self.label_smoothing < 1:
-            problems.append(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
-        if problems:
-            raise ValueError("; ".join(problems))
+from mnist_assets.ml.train_config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -145,38 +95,6 @@ def seed_everything(seed: int, deterministic: bool) -> None:
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(deterministic, warn_only=False)
     torch.backends.cudnn.benchmark = not deterministic
-
-
-def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    """The configured optimizer over all of the model's parameters."""
-    params = model.parameters()
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(
-            params,
-            lr=config.learning_rate,
-            momentum=config.momentum,
-            weight_decay=config.weight_decay,
-            nesterov=True,
-        )
-    optimizer_class = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
-    # The fused kernel updates all parameters in one pass instead of a loop of small ops.
-    return optimizer_class(
-        params, lr=config.learning_rate, weight_decay=config.weight_decay, fused=True
-    )
-
-
-def build_scheduler(
-    optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int
-) -> torch.optim.lr_scheduler.LRScheduler:
-    """A per-batch schedule over the whole run."""
-    total = config.epochs * steps_per_epoch
-    if config.scheduler == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.learning_rate, total_steps=total
-        )
-    if config.scheduler == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
-    return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
 
 def _noise_images(like: torch.Tensor, fraction: float, generator: torch.Generator) -> torch.Tensor:

@@ -21,8 +21,8 @@ from mnist_assets.ml.predictors import Predictor
 class EligibilityRule:
     """How close to the reference a variant must stay to serve."""
 
-    max_accuracy_drop: float = 0.002  # 0.2 percentage points of test accuracy
-    min_agreement: float = 0.995  # share of test predictions equal to the reference's
+    max_accuracy_drop: float  # accuracy a variant may lose against the reference
+    min_agreement: float  # share of predictions that must equal the reference's
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_assets.env import PROJECT_ROOT
+from mnist_assets_tests import REPO_ROOT
 
 
 @pytest.fixture
@@ -14,7 +14,7 @@ def dagster_home(tmp_path: Path) -> Path:
     """A fresh Dagster home using the project's dagster.yaml."""
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
     return home
 
 

@@ -16,12 +16,12 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mnist_assets.constants import REGISTERED_MODEL_NAME, TRAINING_RUN_TAG
-from mnist_assets.defs.automation.drift import DriftWatch, live_drift_sensor
-from mnist_assets.defs.evaluation.registry import ModelRegistry
+from mnist_assets.defs.monitoring.live_drift import DriftWatch, live_drift_sensor
+from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.deploy.probes import free_port
-from mnist_assets.env import PROJECT_ROOT
 from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.splits import MnistSplits
+from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.conftest import run
 from mnist_assets_tests.integration.test_whole_graph import TINY_RUN
 
@@ -66,10 +66,10 @@ def deployed(env: dict[str, str]) -> Iterator[str]:
     """`mnist-assets deploy` on tiny runs; yields the service URL, undeploys after."""
     config = env["MNIST_AUTOMATION_RUN_CONFIG"]
     try:
-        run(["mnist-assets", "deploy", "--run-config", config], PROJECT_ROOT, env, 600)
+        run(["mnist-assets", "deploy", "--run-config", config], REPO_ROOT, env, 600)
         yield f"http://127.0.0.1:{env['MNIST_SERVICE_PORT']}"
     finally:
-        run(["mnist-assets", "undeploy"], PROJECT_ROOT, env)
+        run(["mnist-assets", "undeploy"], REPO_ROOT, env)
 
 
 @pytest.fixture
@@ -78,8 +78,8 @@ def daemon(env: dict[str, str], deployed: str, tmp_path: Path) -> Iterator[Path]
     log = tmp_path / "daemon.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            ["dagster-daemon", "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
-            cwd=PROJECT_ROOT,
+            ["dagster-daemon", "run", "-w", str(REPO_ROOT / "workspace.yaml")],
+            cwd=REPO_ROOT,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -14,10 +14,10 @@ from pathlib import Path
 import bentoml
 import pytest
 
-from mnist_assets.env import PROJECT_ROOT
+from mnist_assets.deploy.bentos import build_bento
 from mnist_assets.ml.splits import MnistSplits
-from mnist_assets.serving.bento_build import build_bento
 from mnist_assets.serving.model_store import save_champion
+from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.conftest import scaled_test_images
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -30,7 +30,7 @@ def bento_tag(stored_int8_model: str) -> str:
     """The project's bentofile built around the test model's int8 variant; then a newer model
     is stored, so serving the right one proves the bento pins its model."""
     bento, _ = build_bento(
-        PROJECT_ROOT / "bentos" / "bentofile.yaml", PROJECT_ROOT, stored_int8_model, {"t": "1"}
+        REPO_ROOT / "bentos" / "bentofile.yaml", REPO_ROOT, stored_int8_model, {"t": "1"}
     )
     model = bentoml.models.get(stored_int8_model)
     newer = {**model.info.labels, "model_version": "newer"}

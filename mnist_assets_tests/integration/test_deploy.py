@@ -15,15 +15,15 @@ from mlflow.tracking import MlflowClient
 
 from mnist_assets.constants import CHAMPION_ALIAS, REGISTERED_MODEL_NAME
 from mnist_assets.deploy.probes import free_port
-from mnist_assets.deploy.prometheus import Prometheus
 from mnist_assets.deploy.state import DeployState
-from mnist_assets.env import PROJECT_ROOT
+from mnist_assets.monitoring.prometheus import Prometheus
+from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.conftest import run
 from mnist_assets_tests.integration.test_whole_graph import TINY_RUN
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-DEPLOY_DIR = PROJECT_ROOT / "deploy"
+DEPLOY_DIR = REPO_ROOT / "deploy"
 
 
 def _post(url: str, body: dict) -> int:
@@ -92,10 +92,10 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
     mlflow = MlflowClient(f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
     prometheus = Prometheus(tmp_path / "run", "127.0.0.1", prometheus_port)
     try:
-        output = run(deploy, PROJECT_ROOT, cli_env, timeout=600)
+        output = run(deploy, REPO_ROOT, cli_env, timeout=600)
         assert "smoke prediction: blank image" in output
         # The smoke test the deploy workflow ends with, against this deployment.
-        assert "smoke ok: model v1" in run(["bash", "deploy/smoke.sh", url], PROJECT_ROOT, cli_env)
+        assert "smoke ok: model v1" in run(["bash", "deploy/smoke.sh", url], REPO_ROOT, cli_env)
         first = _get(f"{url}/model/info")
         assert first["model_version"] == "1" and first["bento"].startswith("mnist_service:")
 
@@ -120,7 +120,7 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
 
         # Nothing changed: a second deploy retrains nothing and keeps the same bento.
         runs_before = len(mlflow.search_runs(mlflow.get_experiment_by_name("mnist").experiment_id))
-        output = run(deploy, PROJECT_ROOT, cli_env, timeout=600)
+        output = run(deploy, REPO_ROOT, cli_env, timeout=600)
         assert "up to date: nothing to retrain" in output
         runs_after = len(mlflow.search_runs(mlflow.get_experiment_by_name("mnist").experiment_id))
         assert runs_after == runs_before
@@ -135,7 +135,7 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
         materialize = ["dagster", "asset", "materialize", "-m", "mnist_assets"]
         run(
             [*materialize, "--select", "mnist_cnn*", "--config-json", json.dumps(retrain)],
-            PROJECT_ROOT,
+            REPO_ROOT,
             cli_env,
             timeout=600,
         )
@@ -147,15 +147,15 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
         assert load.sent > 100 and load.failed == []
 
         # Rollback: the first bento serves again and holds the champion alias.
-        output = run(["mnist-assets", "rollback"], PROJECT_ROOT, cli_env)
+        output = run(["mnist-assets", "rollback"], REPO_ROOT, cli_env)
         assert _get(f"{url}/model/info")["bento"] == first["bento"]
         champion = mlflow.get_model_version_by_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS)
         assert str(champion.version) == "1"
         assert mlflow.get_model_version(REGISTERED_MODEL_NAME, "2").tags["rolled_back"] == "true"
-        status = run(["mnist-assets", "status"], PROJECT_ROOT, cli_env)
+        status = run(["mnist-assets", "status"], REPO_ROOT, cli_env)
         assert f"serving      {first['bento']} (model v1" in status
     finally:
-        run(["mnist-assets", "undeploy"], PROJECT_ROOT, cli_env)
+        run(["mnist-assets", "undeploy"], REPO_ROOT, cli_env)
     state = DeployState.load(tmp_path / "run" / "state.json")
     assert state.live is not None
     assert not list((tmp_path / "run").glob("*.pid"))

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from mnist_assets.env import PROJECT_ROOT
+from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.conftest import run
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-DVC = PROJECT_ROOT / ".venv-dvc" / "bin" / "dvc"
+DVC = REPO_ROOT / ".venv-dvc" / "bin" / "dvc"
 
 
 @pytest.fixture
@@ -20,16 +20,16 @@ def project_copy(tmp_path: Path) -> Path:
     assert DVC.exists(), f"{DVC} is missing: `make install` creates it"
     files = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
     copy = tmp_path / "project"
     for name in files:
-        if (PROJECT_ROOT / name).is_file():
+        if (REPO_ROOT / name).is_file():
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(PROJECT_ROOT / name, copy / name)
+            shutil.copy2(REPO_ROOT / name, copy / name)
     (copy / "dvc.lock").unlink(missing_ok=True)
     subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
     return copy

@@ -3,7 +3,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from mnist_assets.env import PROJECT_ROOT
+from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.conftest import run
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -15,7 +15,7 @@ def test_cli_materialises_data_assets_and_reruns_keep_the_version(
     tmp_path: Path, cli_env: dict[str, str], dagster_home: Path
 ) -> None:
     for _ in range(2):
-        run([*COMMAND, "--select", "raw_mnist,mnist_splits"], PROJECT_ROOT, cli_env)
+        run([*COMMAND, "--select", "raw_mnist,mnist_splits"], REPO_ROOT, cli_env)
     assert (tmp_path / "data" / "mnist_splits" / "val" / "images.npy").exists()
 
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:

@@ -16,7 +16,7 @@ from mlflow.tracking import MlflowClient
 from mnist_assets.constants import REGISTERED_MODEL_NAME
 from mnist_assets.defs.data.assets import mnist_splits, raw_mnist
 from mnist_assets.defs.data.resources import MnistSourceResource
-from mnist_assets.defs.io_manager import FolderIOManager
+from mnist_assets.defs.shared.io_manager import FolderIOManager
 from mnist_assets.defs.training.assets import mnist_cnn
 from mnist_assets.defs.training.tracking import mlflow_resource
 

@@ -12,7 +12,7 @@ from dagster_graphql import DagsterGraphQLClient
 
 from mnist_assets.constants import REGISTERED_MODEL_NAME
 from mnist_assets.deploy.probes import free_port
-from mnist_assets.env import PROJECT_ROOT
+from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.conftest import run
 from mnist_assets_tests.integration.test_whole_graph import TINY_RUN
 
@@ -42,10 +42,10 @@ def topology(cli_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, str]
         },
     )
     try:
-        run(["mnist-assets", "prod-up"], PROJECT_ROOT, cli_env, timeout=400)
+        run(["mnist-assets", "prod-up"], REPO_ROOT, cli_env, timeout=400)
         yield cli_env
     finally:
-        run(["mnist-assets", "prod-down", "--purge"], PROJECT_ROOT, cli_env)
+        run(["mnist-assets", "prod-down", "--purge"], REPO_ROOT, cli_env)
 
 
 def _rows(url: str, query: str, *args: str) -> list[tuple]:

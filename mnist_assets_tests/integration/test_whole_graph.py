@@ -7,7 +7,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mnist_assets.constants import CHAMPION_ALIAS, REGISTERED_MODEL_NAME
-from mnist_assets.env import PROJECT_ROOT
+from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.conftest import run
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -16,7 +16,7 @@ TINY_RUN = {
     "ops": {
         "mnist_cnn": {
             "config": {
-                "model": {"architecture": {"conv_channels": [8, 16], "hidden_units": 32}},
+                "model": {"conv_channels": [8, 16], "hidden_units": 32},
                 "training": {"epochs": 1},
             }
         },
@@ -40,7 +40,7 @@ def test_every_asset_materialises_from_the_real_definitions(
         "--select",
         "not key:mnist_service",
     ]
-    run([*command, "--config-json", json.dumps(TINY_RUN)], PROJECT_ROOT, cli_env)
+    run([*command, "--config-json", json.dumps(TINY_RUN)], REPO_ROOT, cli_env)
 
     data = tmp_path / "data"
     for folder in ("raw_mnist", "mnist_splits", "mnist_cnn", "validation_report"):

@@ -10,7 +10,7 @@ from mnist_assets.constants import TRAINING_RUN_TAG
 from mnist_assets.defs.automation.new_data import IncomingFolder, new_data_sensor
 from mnist_assets.defs.data.assets import raw_mnist
 from mnist_assets.defs.data.resources import MnistSourceResource
-from mnist_assets.defs.io_manager import FolderIOManager
+from mnist_assets.defs.shared.io_manager import FolderIOManager
 from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.inbox import REASON_SUFFIX
 

@@ -15,10 +15,10 @@ from mnist_assets.defs.data.assets import mnist_splits, raw_mnist
 from mnist_assets.defs.data.resources import MnistSourceResource
 from mnist_assets.defs.evaluation.assets import mnist_champion, validation_report
 from mnist_assets.defs.evaluation.checks import gate_checks
-from mnist_assets.defs.evaluation.registry import ModelRegistry
-from mnist_assets.defs.io_manager import FolderIOManager
-from mnist_assets.defs.serving.assets import mnist_bento
+from mnist_assets.defs.serving.bento import mnist_bento
 from mnist_assets.defs.serving.optimized import optimized_model
+from mnist_assets.defs.shared.io_manager import FolderIOManager
+from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.defs.training.assets import mnist_cnn
 from mnist_assets.defs.training.tracking import mlflow_resource
 from mnist_assets.env import mlflow_tracking_uri

@@ -3,7 +3,7 @@
 import dagster as dg
 import pytest
 
-from mnist_assets.defs.staleness import due_assets
+from mnist_assets.defs.shared.staleness import due_assets
 from mnist_assets_tests.test_defs.toy_graph import DEFS, materialise
 
 SERVICE = dg.AssetKey("service")

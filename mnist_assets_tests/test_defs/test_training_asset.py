@@ -12,7 +12,7 @@ from mlflow.tracking import MlflowClient
 from mnist_assets.constants import REGISTERED_MODEL_NAME
 from mnist_assets.defs.data.assets import mnist_splits, raw_mnist
 from mnist_assets.defs.data.resources import MnistSourceResource
-from mnist_assets.defs.io_manager import FolderIOManager
+from mnist_assets.defs.shared.io_manager import FolderIOManager
 from mnist_assets.defs.training.assets import mnist_cnn
 from mnist_assets.defs.training.tracking import mlflow_resource
 from mnist_assets.env import mlflow_tracking_uri
@@ -23,7 +23,7 @@ from mnist_assets.ml.trained import TrainedModel
 pytestmark = pytest.mark.slow
 
 TINY = {
-    "model": {"architecture": {"conv_channels": [8, 16], "hidden_units": 32}},
+    "model": {"conv_channels": [8, 16], "hidden_units": 32},
     "training": {"epochs": 1, "precision": "fp32"},
 }
 
@@ -68,7 +68,7 @@ def test_training_is_tracked_registered_and_reloadable(tmp_path: Path, local_mlf
     assert run.data.tags["dagster_run_url"].endswith(f"/runs/{result.run_id}")
     assert run.data.tags["data_version"] == splits.content_hash()
     assert len(run.data.tags["git_commit"]) in (40, len("unknown"))
-    assert run.data.params["model.architecture.conv_channels"] == "[8, 16]"
+    assert run.data.params["model.conv_channels"] == "[8, 16]"
     assert run.data.params["training.epochs"] == "1"
     assert [m.step for m in client.get_metric_history(run.info.run_id, "val_accuracy")] == [1]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mnist_assets.env import PROJECT_ROOT, config_defaults
+from mnist_assets import env
+from mnist_assets.env import config_defaults
+from mnist_assets_tests import REPO_ROOT
 
-DEPLOY = PROJECT_ROOT / "deploy"
+DEPLOY = REPO_ROOT / "deploy"
 COMPOSE = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
 DASHBOARDS = sorted((DEPLOY / "grafana" / "dashboards").glob("*.json"))
 ALERTS = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
@@ -44,17 +46,22 @@ def test_compose_mounts_only_files_that_exist() -> None:
             source = volume.split(":")[0]
             if source.startswith("."):
                 path = (DEPLOY / source).resolve()
-                assert path.exists() or path == PROJECT_ROOT / "mlruns", volume
+                assert path.exists() or path == REPO_ROOT / "mlruns", volume
 
 
 def test_ports_match_the_local_deploy() -> None:
-    ports = {name: spec["ports"][0].split(":", 2)[-1] for name, spec in COMPOSE["services"].items()}
-    # Grafana on 3001 so it does not collide with the Dagster UI on 3000.
+    ports = {name: spec["ports"][0] for name, spec in COMPOSE["services"].items()}
+    # The host ports are the local deploy's settings, with mnist_assets.env's defaults.
+    host = "${MNIST_BIND_HOST:-127.0.0.1}"
+    expected = {
+        "service": ("MNIST_SERVICE_PORT", env.service_port(), 3000),
+        "prometheus": ("MNIST_PROMETHEUS_PORT", env.prometheus_port(), 9090),
+        "grafana": ("MNIST_GRAFANA_PORT", env.grafana_port(), 3000),
+        "mlflow": ("MNIST_MLFLOW_PORT", env.mlflow_ui_port(), 5000),
+    }
     assert ports == {
-        "service": "8000:3000",
-        "prometheus": "9090:9090",
-        "grafana": "3001:3000",
-        "mlflow": "5000:5000",
+        name: f"{host}:${{{variable}:-{default}}}:{inside}"
+        for name, (variable, default, inside) in expected.items()
     }
     targets = json.loads((DEPLOY / "prometheus" / "targets" / "service.json").read_text())
     assert targets[0]["targets"] == ["service:3000"]

@@ -8,13 +8,11 @@ import yaml
 from dagster._core.instance.config import dagster_instance_config
 
 from mnist_assets.constants import TRAINING_RUN_TAG
-from mnist_assets.env import PROJECT_ROOT
+from mnist_assets_tests import REPO_ROOT
 
-DEPLOY = PROJECT_ROOT / "deploy"
+DEPLOY = REPO_ROOT / "deploy"
 COMPOSE = yaml.safe_load((DEPLOY / "docker-compose.prod.yml").read_text())
-MODULE = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["dagster"][
-    "module_name"
-]
+MODULE = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["dagster"]["module_name"]
 
 
 def test_the_production_instance_config_is_valid_dagster_config(
@@ -105,4 +103,4 @@ def test_the_code_location_image_serves_this_module() -> None:
     assert f'"--module-name", "{MODULE}"' in dockerfile
     assert "USER mnist" in dockerfile
     for source in re.findall(r"^COPY (\S+)", dockerfile, re.M):
-        assert (PROJECT_ROOT / source).exists(), source
+        assert (REPO_ROOT / source).exists(), source

@@ -1,7 +1,8 @@
 import torch
 
 from mnist_assets.ml.behaviour import probe_behaviour, shift_one_pixel
-from mnist_assets.ml.model import CnnConfig, MnistCnn
+from mnist_assets.ml.model import MnistCnn
+from mnist_assets_tests.configs import model_config
 
 
 def test_shift_moves_content_and_fills_with_background() -> None:
@@ -17,7 +18,7 @@ def test_shift_moves_content_and_fills_with_background() -> None:
 
 def test_probe_reports_rates_and_confidences_in_range() -> None:
     torch.manual_seed(0)
-    model = MnistCnn(CnnConfig(conv_channels=(4,), hidden_units=8)).eval()
+    model = MnistCnn(model_config(conv_channels=(4,), hidden_units=8)).eval()
     behaviour = probe_behaviour(model, torch.rand(20, 1, 28, 28))
     assert 0.0 <= behaviour.shift_flip_rate <= 1.0
     assert 0.1 <= behaviour.blank_confidence <= 1.0  # ten classes: never below 1/10

@@ -13,9 +13,10 @@ from mnist_assets.ml.gate import (
 )
 from mnist_assets.ml.inference import Latency
 from mnist_assets.ml.metrics import classification_metrics
-from mnist_assets.ml.validation import ChampionComparison, GateThresholds, ValidationReport
+from mnist_assets.ml.validation import ChampionComparison, ValidationReport
+from mnist_assets_tests.configs import gate_thresholds
 
-LIMITS = GateThresholds(min_accuracy=0.97, min_class_recall=0.90, max_regression=0.005)
+LIMITS = gate_thresholds(min_accuracy=0.97, min_class_recall=0.90, max_regression=0.005)
 WELL_BEHAVED = Behaviour(shift_flip_rate=0.0, blank_confidence=0.1, noise_confidence=0.1)
 
 

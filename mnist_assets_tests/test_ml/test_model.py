@@ -4,14 +4,15 @@ import pytest
 import torch
 
 from mnist_assets.ml.model import CnnConfig, MnistCnn, load_checkpoint, save_checkpoint, to_pixels
+from mnist_assets_tests.configs import model_config
 
 
 @pytest.mark.parametrize(
     "config",
     [
-        CnnConfig(),  # the default
-        CnnConfig(conv_channels=(8,), kernel_size=3, hidden_units=16),  # one block
-        CnnConfig(conv_channels=(8, 16, 32), batch_norm=False),  # three blocks, 28 -> 3
+        model_config(),  # the default
+        model_config(conv_channels=(8,), kernel_size=3, hidden_units=16),  # one block
+        model_config(conv_channels=(8, 16, 32), batch_norm=False),  # three blocks, 28 -> 3
     ],
     ids=["default", "one-block", "three-blocks"],
 )
@@ -27,7 +28,7 @@ def test_to_pixels_scales_bytes_to_unit_range() -> None:
 
 
 def test_checkpoint_round_trip_rebuilds_from_the_file_alone(tmp_path: Path) -> None:
-    config = CnnConfig(conv_channels=(8, 16), hidden_units=32, dropout_rate=0.1)
+    config = model_config(conv_channels=(8, 16), hidden_units=32, dropout_rate=0.1)
     model = MnistCnn(config).eval()
     save_checkpoint(tmp_path / "model.pt", model)
     loaded = load_checkpoint(tmp_path / "model.pt")

@@ -12,9 +12,10 @@ from mnist_assets.ml.onnx_export import export_onnx
 from mnist_assets.ml.optimization import REFERENCE, OptimizedModel, optimize
 from mnist_assets.ml.predictors import OnnxPredictor, TorchPredictor, softmax
 from mnist_assets.ml.splits import MnistSplits
-from mnist_assets.ml.variants import EligibilityRule, VariantResult, choose, measure, predict_digits
+from mnist_assets.ml.variants import VariantResult, choose, measure, predict_digits
+from mnist_assets_tests.configs import DEFAULT_RULE
 
-RULE = EligibilityRule()
+RULE = DEFAULT_RULE
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,13 @@ import torch
 
 from mnist_assets.ml.augment import random_affine
 from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.model import CnnConfig
 from mnist_assets.ml.runtime import Runtime
 from mnist_assets.ml.splits import MnistSplits, SplitFractions, stratified_split
-from mnist_assets.ml.training import BestEpoch, TrainConfig, fit
+from mnist_assets.ml.training import BestEpoch, fit
+from mnist_assets_tests.configs import model_config, train_config
 
-SMALL_MODEL = CnnConfig(conv_channels=(8, 16), hidden_units=32)
-QUICK = TrainConfig(epochs=2, batch_size=64, precision="fp32", seed=0)
+SMALL_MODEL = model_config(conv_channels=(8, 16), hidden_units=32)
+QUICK = train_config(epochs=2, batch_size=64, precision="fp32", seed=0)
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_best_epoch_tracking_and_patience() -> None:
 )
 def test_bad_training_config_is_refused(overrides: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        TrainConfig(**overrides)
+        train_config(**overrides)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="asserts the message on CPU-only hosts")

@@ -86,16 +86,18 @@ def test_saving_the_same_champion_twice_reuses_its_tag(tmp_path: Path, stored_mo
     assert load_model(bentoml.models.get(other).path).config == load_model(model.path).config
 
 
-def test_bento_fingerprint_follows_the_packed_code_only(tmp_path: Path) -> None:
-    from mnist_assets.serving.bento_build import source_fingerprint
+def test_bento_context_packs_only_what_the_service_runs(tmp_path: Path) -> None:
+    from mnist_assets.deploy.bentos import lay_out_context, source_fingerprint
 
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
-    (tmp_path / "notes.txt").write_text("not packed")
-    bentofile = tmp_path / "bentofile.yaml"
-    bentofile.write_text('service: "pkg.a:svc"\ninclude:\n  - "pkg/*.py"\n')
-    first = source_fingerprint(bentofile, tmp_path)
-    (tmp_path / "notes.txt").write_text("edited, still not packed")
-    assert source_fingerprint(bentofile, tmp_path) == first
-    (tmp_path / "pkg" / "a.py").write_text("x = 2\n")
-    assert source_fingerprint(bentofile, tmp_path) != first
+    lay_out_context(tmp_path / "a")
+    packed = {p.relative_to(tmp_path / "a").as_posix() for p in (tmp_path / "a").rglob("*")}
+    assert {"bentofile.yaml", "bentos/service.py", "mnist_assets/serving/schemas.py"} <= packed
+    assert "mnist_assets/ml/model.py" in packed
+    # Build-time code, Dagster definitions and the CLI never ship inside a bento.
+    assert not [p for p in packed if p.startswith(("mnist_assets/d", "mnist_assets/cli"))]
+    assert not [p for p in packed if "__pycache__" in p]
+    first = source_fingerprint(tmp_path / "a")
+    lay_out_context(tmp_path / "b")
+    assert source_fingerprint(tmp_path / "b") == first  # the same code, the same bento
+    (tmp_path / "b" / "mnist_assets" / "ml" / "model.py").write_text("# edited\n")
+    assert source_fingerprint(tmp_path / "b") != first

@@ -48,12 +48,15 @@ def raw_mnist(mnist_source: MnistSourceResource) -> dg.Output[MnistArrays]:
 
 
 class SplitConfig(dg.Config):
-    """Split fractions (summing to 1) and the shuffle seed; defaults from configs/data.yaml."""
+    """Split fractions (summing to 1) and the shuffle seed; defaults: configs/data.yaml."""
 
     train: float = _SPLIT_DEFAULTS["train"]
     val: float = _SPLIT_DEFAULTS["val"]
     test: float = _SPLIT_DEFAULTS["test"]
     seed: int = _SPLIT_DEFAULTS["seed"]
+
+    def fractions(self) -> SplitFractions:
+        return SplitFractions(train=self.train, val=self.val, test=self.test)
 
 
 @dg.asset(
@@ -64,8 +67,7 @@ class SplitConfig(dg.Config):
 )
 def mnist_splits(config: SplitConfig, raw_mnist: MnistArrays) -> dg.Output[MnistSplits]:
     """A deterministic, stratified train/val/test split with no image in two splits."""
-    fractions = SplitFractions(train=config.train, val=config.val, test=config.test)
-    splits = stratified_split(raw_mnist, fractions, seed=config.seed)
+    splits = stratified_split(raw_mnist, config.fractions(), seed=config.seed)
     metadata: dict[str, dg.RawMetadataValue] = {"seed": config.seed}
     for name, part in splits.items():
         metadata[f"{name}_size"] = len(part)

@@ -2,8 +2,8 @@
 
 import functools
 
-from mnist_assets.defs.checks import verdict_check
 from mnist_assets.defs.data.assets import mnist_splits, raw_mnist
+from mnist_assets.defs.shared.checks import verdict_check
 from mnist_assets.env import config_defaults
 from mnist_assets.ml import quality
 from mnist_assets.ml.dataset import MnistArrays

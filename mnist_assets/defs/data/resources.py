@@ -4,7 +4,7 @@ from typing import Literal
 
 import dagster as dg
 
-from mnist_assets.env import config_defaults, data_root, project_path, source_kind
+from mnist_assets.env import config_defaults, data_root, source_kind, state_path
 from mnist_assets.ml.batch_store import BatchStore, WithAcceptedBatches
 from mnist_assets.ml.sources import (
     BundledSource,
@@ -39,14 +39,14 @@ class MnistSourceResource(dg.ConfigurableResource):
         )
 
     def batch_store(self) -> BatchStore | None:
-        return BatchStore(project_path(self.accepted_dir)) if self.accepted_dir else None
+        return BatchStore(state_path(self.accepted_dir)) if self.accepted_dir else None
 
     def source(self) -> MnistSource:
         base: MnistSource
         if self.kind == "torchvision":
-            base = TorchvisionSource(root=project_path(self.torchvision_root), mirror=self.mirror)
+            base = TorchvisionSource(root=state_path(self.torchvision_root), mirror=self.mirror)
         elif self.kind == "idx":
-            base = IdxDirectorySource(directory=project_path(self.idx_dir))
+            base = IdxDirectorySource(directory=state_path(self.idx_dir))
         else:
             base = BundledSource()
         store = self.batch_store()

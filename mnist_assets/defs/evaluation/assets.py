@@ -9,7 +9,7 @@ import dagster as dg
 from mnist_assets.constants import CHAMPION_ALIAS
 from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.evaluation.config import ValidationConfig
-from mnist_assets.defs.evaluation.registry import ModelRegistry
+from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.ml.gate import gate_failures
 from mnist_assets.ml.splits import MnistSplits
 from mnist_assets.ml.trained import TrainedModel
@@ -61,7 +61,7 @@ def validation_report(
         model_version=mnist_cnn.record.model_version,
         mlflow_run_id=mnist_cnn.record.mlflow_run_id,
         champion=champion,
-        thresholds=config.to_thresholds(),
+        thresholds=config.thresholds(),
     )
     m = report.metrics
     headline = {

@@ -7,21 +7,22 @@ import dagster as dg
 
 from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.evaluation.assets import mnist_champion
-from mnist_assets.defs.evaluation.registry import ModelRegistry
+from mnist_assets.defs.shared.config import dagster_config
+from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.env import config_defaults
 from mnist_assets.ml.model import load_checkpoint
 from mnist_assets.ml.optimization import OptimizedModel, optimize
 from mnist_assets.ml.splits import MnistSplits
 from mnist_assets.ml.variants import EligibilityRule, markdown_table
 
-_RULE = config_defaults("training")["optimization"]
+_DEFAULTS = config_defaults("training")["optimization"]
 
 
-class OptimizationConfig(dg.Config):
-    """When a variant may serve instead of eager PyTorch (defaults: configs/training.yaml)."""
+class OptimizationConfig(dagster_config(EligibilityRule, _DEFAULTS)):  # type: ignore[misc]
+    """When a variant may serve instead of eager PyTorch."""
 
-    max_accuracy_drop: float = _RULE["max_accuracy_drop"]
-    min_agreement: float = _RULE["min_agreement"]
+    def rule(self) -> EligibilityRule:
+        return EligibilityRule(**self.model_dump())
 
 
 @dg.asset(
@@ -32,10 +33,12 @@ class OptimizationConfig(dg.Config):
     automation_condition=FOLLOW_PARENTS,
 )
 def optimized_model(
-    config: OptimizationConfig, model_registry: ModelRegistry, mnist_splits: MnistSplits
+    config: OptimizationConfig,
+    model_registry: ModelRegistry,
+    mnist_splits: MnistSplits,
 ) -> dg.Output[OptimizedModel]:
     """The fastest variant of the champion that keeps its accuracy, and the comparison."""
-    rule = EligibilityRule(config.max_accuracy_drop, config.min_agreement)
+    rule = config.rule()
     with tempfile.TemporaryDirectory() as tmp:
         champion = model_registry.download_champion(Path(tmp))
         model = load_checkpoint(champion.checkpoint)

@@ -4,25 +4,28 @@ from pathlib import Path
 
 import dagster as dg
 
-from mnist_assets import env
 from mnist_assets.deploy.stack import Deployment
 
 
 class LocalDeployment(dg.ConfigurableResource):
-    """Where `make deploy` runs the service: run folder, bind address and ports."""
+    """Where `make deploy` runs the service: run folder, bind address and ports.
+
+    No defaults here: ``from_environment`` takes them from mnist_assets.env, their one owner.
+    """
 
     run_dir: str
-    host: str = "127.0.0.1"
-    port: int = 8000
-    prometheus_port: int = 9090
+    host: str
+    port: int
+    prometheus_port: int
 
     @classmethod
     def from_environment(cls) -> "LocalDeployment":
+        local = Deployment.from_environment()
         return cls(
-            run_dir=str(env.run_dir()),
-            host=env.bind_host(),
-            port=env.service_port(),
-            prometheus_port=env.prometheus_port(),
+            run_dir=str(local.run_dir),
+            host=local.host,
+            port=local.port,
+            prometheus_port=local.prometheus_port,
         )
 
     def deployment(self) -> Deployment:

@@ -3,16 +3,16 @@
 import dagster as dg
 import torch
 from dagster_mlflow.resources import MlFlow
-from mlflow.entities import RunStatus
 
-from mnist_assets.constants import TRAINING_POOL
+from mnist_assets.constants import REGISTERED_MODEL_NAME, TRAINING_POOL
 from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.training import mlflow_logging
 from mnist_assets.defs.training.config import TrainingRunConfig
+from mnist_assets.defs.training.tracking import finished_run
 from mnist_assets.env import dagster_ui_url, git_commit, mlflow_ui_url
 from mnist_assets.ml.splits import MnistSplits
 from mnist_assets.ml.trained import TrainedModel, TrainingRecord
-from mnist_assets.ml.training import fit
+from mnist_assets.ml.training import EpochStats, fit
 
 
 @dg.asset(
@@ -29,37 +29,35 @@ def mnist_cnn(
     mnist_splits: MnistSplits,
 ) -> dg.Output[TrainedModel]:
     """A CNN trained on the train split, the best validation epoch kept, registered in MLflow."""
-    run = mlflow.active_run()
+    model_config, train_config = config.to_configs()
     data_version = mnist_splits.content_hash()
-    mlflow.set_tags(
-        {
-            "mlflow.runName": f"mnist_cnn-{context.run.run_id[:8]}",
-            "dagster_run_url": f"{dagster_ui_url()}/runs/{context.run.run_id}",
-            "data_version": data_version,
-            "git_commit": git_commit(),
-        }
-    )
-    try:
-        mlflow.log_params(mlflow_logging.flatten(config.model_dump()))
-        result = fit(
-            config.model.to_cnn_config(),
-            config.training.to_train_config(),
-            mnist_splits.train,
-            mnist_splits.val,
-            on_epoch=mlflow_logging.log_epoch,
+
+    def on_epoch(stats: EpochStats) -> None:
+        mlflow_logging.log_epoch(stats)
+        context.log.info(
+            f"epoch {stats.epoch}/{train_config.epochs}: loss {stats.train_loss:.4f}, "
+            f"val accuracy {stats.val_accuracy:.2%}, {stats.seconds:.1f} s"
         )
+
+    with finished_run(mlflow) as run:
+        mlflow.set_tags(
+            {
+                "mlflow.runName": f"mnist_cnn-{context.run.run_id[:8]}",
+                "dagster_run_url": f"{dagster_ui_url()}/runs/{context.run.run_id}",
+                "data_version": data_version,
+                "git_commit": git_commit(),
+            }
+        )
+        mlflow.log_params(mlflow_logging.flatten(config.model_dump()))
+        result = fit(model_config, train_config, mnist_splits.train, mnist_splits.val, on_epoch)
         result.model.to("cpu").to(memory_format=torch.contiguous_format)
         curve_png = mlflow_logging.log_result_and_artifacts(result, config.model_dump())
-        version = mlflow_logging.log_and_register_model(result.model, config.model.name)
-        mlflow.end_run()
-    except BaseException:
-        mlflow.end_run(status=RunStatus.to_string(RunStatus.FAILED))
-        raise
+        version = mlflow_logging.log_and_register_model(result.model, REGISTERED_MODEL_NAME)
 
     best = result.history[result.best_epoch - 1]
     record = TrainingRecord(
         mlflow_run_id=run.info.run_id,
-        registered_model=config.model.name,
+        registered_model=REGISTERED_MODEL_NAME,
         model_version=version,
         data_version=data_version,
         val_accuracy=best.val_accuracy,
@@ -74,7 +72,7 @@ def mnist_cnn(
             "train_seconds": round(result.train_seconds, 2),
             "images_per_second": round(result.images_per_second),
             "runtime": result.runtime,
-            "registered_model": f"{config.model.name} v{version}",
+            "registered_model": f"{REGISTERED_MODEL_NAME} v{version}",
             "mlflow_run_id": run.info.run_id,
             "mlflow_run": dg.MetadataValue.url(run_url),
             "training_curve": dg.MetadataValue.md(

@@ -3,11 +3,13 @@
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 from dagster_mlflow import mlflow_tracking
 from dagster_mlflow.resources import CONFIG_SCHEMA, MlFlow
+from mlflow.entities import Run, RunStatus
 from mlflow.tracking import MlflowClient
 
 from mnist_assets.constants import MLFLOW_EXPERIMENT
@@ -72,3 +74,19 @@ def mlflow_resource(tracking_uri: str | None = None) -> dg.ResourceDefinition:
             "extra_tags": {"git_commit": git_commit()},
         }
     )
+
+
+@contextmanager
+def finished_run(mlflow: MlFlow) -> Iterator[Run]:
+    """The MLflow run dagster-mlflow opened for this step, ended when the block ends.
+
+    It ends FINISHED when the block completes and FAILED when anything escapes it (an
+    interrupt too), so no run is left RUNNING and a failed training is recorded as one.
+    """
+    run = mlflow.active_run()
+    try:
+        yield run
+    except BaseException:
+        mlflow.end_run(status=RunStatus.to_string(RunStatus.FAILED))
+        raise
+    mlflow.end_run()

@@ -8,17 +8,17 @@ import dagster as dg
 
 from mnist_assets.constants import TRAINING_RUN_TAG
 from mnist_assets.defs.automation.jobs import retraining_job
-from mnist_assets.defs.evaluation.registry import ModelRegistry
-from mnist_assets.deploy.drift_watch import DriftPolicy, DriftState, decide
-from mnist_assets.deploy.prometheus import PrometheusApi, PrometheusError
-from mnist_assets.deploy.traffic import (
+from mnist_assets.defs.shared.registry import ModelRegistry
+from mnist_assets.env import automation_run_config, config_defaults, prometheus_url, service_url
+from mnist_assets.ml.drift import drift_score
+from mnist_assets.monitoring.drift_watch import DriftPolicy, DriftState, decide
+from mnist_assets.monitoring.prometheus import PrometheusApi, PrometheusError
+from mnist_assets.monitoring.traffic import (
     TrafficCounts,
     TrafficUnavailable,
     from_prometheus,
     from_service,
 )
-from mnist_assets.env import automation_run_config, config_defaults, prometheus_url, service_url
-from mnist_assets.ml.drift import drift_score
 
 _DRIFT = config_defaults("monitoring")["drift"]
 _INTERVAL = config_defaults("automation")["sensors"]["drift_interval_seconds"]

@@ -4,9 +4,9 @@ import dagster as dg
 import numpy as np
 
 from mnist_assets.defs.data.assets import raw_mnist
-from mnist_assets.defs.data.drift_check import data_drift
 from mnist_assets.defs.data.resources import MnistSourceResource
-from mnist_assets.defs.io_manager import FolderIOManager
+from mnist_assets.defs.monitoring.data_drift import data_drift
+from mnist_assets.defs.shared.io_manager import FolderIOManager
 from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.idx import write_idx
 

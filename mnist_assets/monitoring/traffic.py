@@ -11,7 +11,6 @@ import numpy as np
 from prometheus_client.parser import text_string_to_metric_families
 
 from mnist_assets.constants import METRIC_CONFIDENCE, METRIC_MEAN_INTENSITY, METRIC_PREDICTIONS
-from mnist_assets.deploy.prometheus import JOB, PrometheusApi
 from mnist_assets.ml.dataset import NUM_CLASSES
 from mnist_assets.ml.drift import (
     CONFIDENCE_BINS,
@@ -20,6 +19,7 @@ from mnist_assets.ml.drift import (
     BatchStatistics,
     upper_edges,
 )
+from mnist_assets.monitoring.prometheus import JOB, PrometheusApi
 
 
 class TrafficUnavailable(RuntimeError):

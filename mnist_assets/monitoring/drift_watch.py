@@ -10,7 +10,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class DriftPolicy:
-    """The settings of the watch (configs/monitoring.yaml, section drift)."""
+    """The settings of the watch (mnist_assets/configs/monitoring.yaml, section drift)."""
 
     threshold: float  # drift score (PSI) above which traffic counts as shifted
     sustained_seconds: float  # how long the score must stay above it before acting

@@ -6,13 +6,10 @@ from pathlib import Path
 import dagster as dg
 
 from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
-from mnist_assets.defs.evaluation.registry import ModelRegistry
-from mnist_assets.env import PROJECT_ROOT
+from mnist_assets.defs.shared.registry import ModelRegistry
+from mnist_assets.deploy.bentos import bento_size_bytes, build_bento
 from mnist_assets.ml.optimization import OptimizedModel
-from mnist_assets.serving.bento_build import bento_size_bytes, build_bento
 from mnist_assets.serving.model_store import save_champion
-
-BENTOFILE = PROJECT_ROOT / "bentos" / "bentofile.yaml"
 
 
 @dg.asset(
@@ -49,7 +46,7 @@ def mnist_bento(
             {"test_accuracy": champion.test_accuracy},
             onnx=None if onnx is None else (chosen.runtime, onnx),
         )
-    bento, built = build_bento(BENTOFILE, PROJECT_ROOT, model_tag, labels)
+    bento, built = build_bento(model_tag, labels)
     return dg.MaterializeResult(
         data_version=dg.DataVersion(str(bento.tag)),
         metadata={

@@ -9,12 +9,12 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mnist_assets.constants import CHAMPION_ALIAS, REGISTERED_MODEL_NAME, TRAINING_RUN_TAG
-from mnist_assets.defs.automation.drift import DriftWatch, live_drift_sensor
-from mnist_assets.defs.evaluation.registry import ModelRegistry
-from mnist_assets.deploy.drift_watch import DriftState
+from mnist_assets.defs.monitoring.live_drift import DriftWatch, live_drift_sensor
+from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.ml.drift import BatchStatistics
 from mnist_assets.ml.splits import MnistSplits
 from mnist_assets.ml.validation import DRIFT_REFERENCE_FILE
+from mnist_assets.monitoring.drift_watch import DriftState
 from mnist_assets_tests.traffic_exporter import TrafficExporter, serving_traffic
 
 DOWN = "http://127.0.0.1:9"  # nothing listens on the discard port

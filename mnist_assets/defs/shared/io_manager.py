@@ -5,7 +5,7 @@ from typing import Protocol, runtime_checkable
 
 import dagster as dg
 
-from mnist_assets.env import project_path
+from mnist_assets.env import state_path
 
 
 @runtime_checkable
@@ -21,7 +21,7 @@ class FolderIOManager(dg.ConfigurableIOManager):
     root: str
 
     def _path(self, key: dg.AssetKey) -> Path:
-        return project_path(self.root).joinpath(*key.path)
+        return state_path(self.root).joinpath(*key.path)
 
     def handle_output(self, context: dg.OutputContext, obj: FolderValue) -> None:
         path = self._path(context.asset_key)

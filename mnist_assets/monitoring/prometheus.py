@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mnist_assets.env import PROJECT_ROOT
+from mnist_assets.env import shipped_dir
 
-CONFIG_DIR = PROJECT_ROOT / "deploy" / "prometheus"
+CONFIG_DIR = shipped_dir() / "deploy" / "prometheus"  # also mounted by the compose files
 JOB = "mnist_service"
 
 

@@ -4,11 +4,11 @@ import dagster as dg
 
 from mnist_assets.constants import CHAMPION_ALIAS
 from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
-from mnist_assets.defs.evaluation.registry import ModelRegistry
-from mnist_assets.defs.serving.assets import mnist_bento
+from mnist_assets.defs.serving.bento import mnist_bento
 from mnist_assets.defs.serving.resources import LocalDeployment
+from mnist_assets.defs.shared.registry import ModelRegistry
+from mnist_assets.deploy.bentos import bento_for_model
 from mnist_assets.deploy.state import Release
-from mnist_assets.serving.bento_build import bento_for_model
 
 SERVICE_ASSET = dg.AssetKey("mnist_service")
 

@@ -25,8 +25,8 @@ def deploy(run_config_file: str | None, target: str = "local") -> int:
     """
     from mnist_assets.definitions import defs
     from mnist_assets.defs.data.assets import raw_mnist
-    from mnist_assets.defs.serving.service import SERVICE_ASSET
-    from mnist_assets.defs.staleness import due_assets
+    from mnist_assets.defs.serving.deployment import SERVICE_ASSET
+    from mnist_assets.defs.shared.staleness import due_assets
 
     run_config = json.loads(Path(run_config_file).read_text()) if run_config_file else {}
     instance = dg.DagsterInstance.get()
@@ -84,8 +84,8 @@ def status() -> int:
 
 def rollback() -> int:
     """Serve the previous release again and give its model back the champion alias."""
-    from mnist_assets.defs.evaluation.registry import ModelRegistry
-    from mnist_assets.defs.serving.service import SERVICE_ASSET, release_metadata
+    from mnist_assets.defs.serving.deployment import SERVICE_ASSET, release_metadata
+    from mnist_assets.defs.shared.registry import ModelRegistry
 
     deployment = Deployment.from_environment()
     state = deployment.state()
@@ -138,8 +138,8 @@ def _materialise(
 def image(tag: str = DOCKER_IMAGE) -> int:
     """Build the container image of the champion's bento (``bentoml containerize``)."""
     from mnist_assets.constants import CHAMPION_ALIAS
-    from mnist_assets.defs.evaluation.registry import ModelRegistry
-    from mnist_assets.serving.bento_build import bento_for_model
+    from mnist_assets.defs.shared.registry import ModelRegistry
+    from mnist_assets.deploy.bentos import bento_for_model
 
     champion = ModelRegistry(tracking_uri=env.mlflow_tracking_uri()).version_with_alias(
         CHAMPION_ALIAS
@@ -159,14 +159,15 @@ def image(tag: str = DOCKER_IMAGE) -> int:
 def _deploy_docker() -> int:
     if image() != 0:
         return 1
-    compose = env.PROJECT_ROOT / "deploy" / "docker-compose.yml"
+    compose = env.shipped_dir() / "deploy" / "docker-compose.yml"
     command = ["docker", "compose", "-f", str(compose), "up", "-d", "--wait"]
     if subprocess.run(command, check=False).returncode != 0:
         print(f"deploy: {' '.join(command)} failed", file=sys.stderr)
         return 1
     print(
-        "the service runs in Docker: service http://127.0.0.1:8000, "
-        "Prometheus http://127.0.0.1:9090, Grafana http://127.0.0.1:3001, MLflow :5000"
+        f"the service runs in Docker: service {env.service_url()}, Prometheus "
+        f"{env.prometheus_url()}, Grafana http://127.0.0.1:{env.grafana_port()}, "
+        f"MLflow {env.mlflow_ui_url()}"
     )
     return 0
 

@@ -1,6 +1,6 @@
 import pytest
 
-from mnist_assets.deploy.drift_watch import DriftPolicy, DriftState, decide
+from mnist_assets.monitoring.drift_watch import DriftPolicy, DriftState, decide
 
 POLICY = DriftPolicy(threshold=0.25, sustained_seconds=600, cooldown_seconds=3600, min_images=100)
 

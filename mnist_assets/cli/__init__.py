@@ -1,0 +1,107 @@
+"""The ``mnist-assets`` command: every make target that is more than one line of shell.
+
+Each subcommand imports what it needs when it runs, so ``mnist-assets run-config`` stays quick
+and Dagster and BentoML read their homes only after :func:`env.prepare_tool_homes` set them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from mnist_assets import env
+
+# `make train` variables -> fields of the training section of mnist_cnn's run config.
+TRAIN_OVERRIDES = ("epochs", "learning_rate", "batch_size", "device", "precision", "seed")
+
+
+def _run_config(args: argparse.Namespace) -> int:
+    # YAML scalars: "5" -> 5, "0.01" -> 0.01, "cuda" -> "cuda"; the run config checks the types.
+    training = {
+        name: yaml.safe_load(getattr(args, name))
+        for name in TRAIN_OVERRIDES
+        if getattr(args, name) not in (None, "")
+    }
+    print(json.dumps({"ops": {"mnist_cnn": {"config": {"training": training}}}}))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from mlflow.tracking import MlflowClient
+
+    from mnist_assets.cli.compare import compare_runs, plot_comparison
+
+    client = MlflowClient(env.mlflow_tracking_uri())
+    try:
+        comparison = compare_runs(client, args.runs, args.last)
+    except LookupError as exc:
+        print(f"compare: {exc}", file=sys.stderr)
+        return 1
+    print(comparison.table())
+    path = plot_comparison(client, comparison, Path(args.plot))
+    print(f"\nplot: {path}")
+    return 0
+
+
+def _lazy(module: str, function: str, *arguments: str) -> Callable[[argparse.Namespace], int]:
+    """A handler that imports ``mnist_assets.cli.<module>`` only when its command runs."""
+
+    def handler(args: argparse.Namespace) -> int:
+        import importlib
+
+        command = getattr(importlib.import_module(f"mnist_assets.cli.{module}"), function)
+        return int(command(*(getattr(args, name) for name in arguments)))
+
+    return handler
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mnist-assets")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run_config = commands.add_parser("run-config", help="print mnist_cnn run config as JSON")
+    for name in TRAIN_OVERRIDES:
+        run_config.add_argument(f"--{name.replace('_', '-')}", dest=name)
+    run_config.set_defaults(handler=_run_config)
+
+    compare = commands.add_parser("compare", help="compare MLflow training runs side by side")
+    compare.add_argument("runs", nargs="*", help="run ids (default: the latest finished runs)")
+    compare.add_argument("--last", type=int, default=5, help="how many recent runs")
+    compare.add_argument("--plot", default=str(env.mlflow_root() / "comparison.png"))
+    compare.set_defaults(handler=_compare)
+
+    deploy = commands.add_parser("deploy", help="materialise what is due, serve it, monitor it")
+    deploy.add_argument("--run-config", help="JSON run config for the assets that run")
+    deploy.add_argument("--target", choices=("local", "docker"), default="local")
+    deploy.set_defaults(handler=_lazy("deploy", "deploy", "run_config", "target"))
+    down = commands.add_parser("prod-down", help="stop the production topology")
+    down.add_argument("--purge", action="store_true", help="also delete its Postgres cluster")
+    down.set_defaults(handler=_lazy("prod", "prod_down", "purge"))
+    for name, module, function, help_text in (
+        ("undeploy", "deploy", "undeploy", "stop what deploy started"),
+        ("status", "deploy", "status", "show what the deployment serves"),
+        ("rollback", "deploy", "rollback", "serve the previous release, move the alias back"),
+        ("image", "deploy", "image", "build the container image of the champion's bento"),
+        ("dagster-ui", "ui", "dagster_ui", "the Dagster UI and daemon (dagster dev)"),
+        ("mlflow-ui", "ui", "mlflow_ui", "the MLflow tracking server and UI, local store"),
+        ("prod-up", "prod", "prod_up", "start Dagster's production topology on Postgres"),
+        ("prod-status", "prod", "prod_status", "show which production processes run"),
+    ):
+        commands.add_parser(name, help=help_text).set_defaults(handler=_lazy(module, function))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``mnist-assets`` command."""
+    args = _parser().parse_args(argv)
+    env.prepare_tool_homes()
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

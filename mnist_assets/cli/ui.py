@@ -1,0 +1,35 @@
+"""`make dev` and `make mlflow`: the Dagster and MLflow UIs on the ports mnist_assets.env names."""
+
+import os
+import sys
+from pathlib import Path
+
+from mnist_assets import env
+
+
+def _exec(program: str, *args: str) -> int:
+    """Replace this process with ``program`` from the same environment (Ctrl-C stops it)."""
+    executable = str(Path(sys.executable).parent / program)
+    os.execv(executable, [executable, *args])  # nosec B606
+    return 1  # not reached: execv only returns by raising
+
+
+def dagster_ui() -> int:
+    """The Dagster UI and daemon (`dagster dev`) over the project's workspace and instance."""
+    workspace = env.shipped_dir() / "workspace.yaml"
+    host, port = env.bind_host(), str(env.dagster_ui_port())
+    print(f"Dagster UI on {env.dagster_ui_url()} (Dagster home {env.dagster_home()})", flush=True)
+    return _exec("dagster", "dev", "-w", str(workspace), "-h", host, "-p", port)
+
+
+def mlflow_ui() -> int:
+    """The MLflow tracking server and UI over the local store."""
+    artifacts = env.mlflow_root() / "artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    print(f"MLflow UI on {env.mlflow_ui_url()} (store {env.mlflow_root()})", flush=True)
+    return _exec(
+        "mlflow", "server",
+        "--backend-store-uri", env.local_mlflow_store(),
+        "--artifacts-destination", str(artifacts),
+        "--host", env.bind_host(), "--port", str(env.mlflow_ui_port()),
+    )  # fmt: skip

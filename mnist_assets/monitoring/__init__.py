@@ -1,0 +1,1 @@
+"""Monitoring of the live service: Prometheus, traffic statistics, the drift watch."""
