@@ -76,7 +76,8 @@ def prepare_tool_homes() -> dict[str, str]:
     """Point Dagster and BentoML at the state folder, creating the Dagster instance's config.
 
     Sets ``DAGSTER_HOME`` and ``BENTOML_HOME`` in this process (before either library reads
-    them) and returns them for child processes.
+    them) and returns them for child processes. MLflow's per-artifact progress bars and INFO
+    logs are turned off unless set otherwise: a command prints one line per step instead.
     """
     home = dagster_home()
     home.mkdir(parents=True, exist_ok=True)
@@ -84,6 +85,8 @@ def prepare_tool_homes() -> dict[str, str]:
         shutil.copy(shipped_dir() / "dagster.yaml", home / "dagster.yaml")
     homes = {"DAGSTER_HOME": str(home), "BENTOML_HOME": str(bentoml_home())}
     os.environ.update(homes)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     return homes
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -96,10 +98,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_libraries() -> None:
+    """Keep the libraries' notices out of a command's output; errors stay loud.
+
+    Dagster marks APIs this project relies on as beta or preview; the libraries warn about each
+    other's deprecations; Alembic logs every store migration at INFO (MLflow's own logs are
+    quieted by mnist_assets.env).
+    """
+    import dagster as dg
+
+    for notice in (dg.BetaWarning, dg.PreviewWarning):
+        warnings.filterwarnings("ignore", category=notice)
+    for library_warning in (DeprecationWarning, FutureWarning, UserWarning):
+        warnings.filterwarnings("ignore", category=library_warning, module=r"(?!mnist_assets)")
+    for name in ("alembic", "bentoml"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mnist-assets`` command."""
     args = _parser().parse_args(argv)
     env.prepare_tool_homes()
+    if args.command not in ("run-config", "dagster-ui", "mlflow-ui"):
+        _quiet_libraries()
     return int(args.handler(args))
 
 

@@ -3,13 +3,16 @@
 import json
 import subprocess
 import sys
+import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
 from mnist_assets import env
+from mnist_assets.cli.materialise import materialise
 from mnist_assets.deploy.probes import http_ok
 from mnist_assets.deploy.stack import PROMETHEUS, DeployError, Deployment
 
@@ -28,33 +31,41 @@ def deploy(run_config_file: str | None, target: str = "local") -> int:
     from mnist_assets.defs.serving.deployment import SERVICE_ASSET
     from mnist_assets.defs.shared.staleness import due_assets
 
+    started = time.perf_counter()
     run_config = json.loads(Path(run_config_file).read_text()) if run_config_file else {}
     instance = dg.DagsterInstance.get()
+    print(f"mnist-assets deploy (state in {env.state_dir()}, Dagster home {env.dagster_home()})")
     # The source is observed every time; an unchanged source keeps its data version.
-    if not _materialise(defs, instance, [raw_mnist.key], run_config):
+    if not materialise(defs, instance, [raw_mnist.key], run_config):
         return 1
     due, held = due_assets(defs, instance, always={SERVICE_ASSET})
     for key, reason in held.items():
-        print(f"held back: {key.to_user_string()} ({reason})")
+        print(f"  held back: {key.to_user_string()} ({reason})")
     pipeline = [key for key in due if key != SERVICE_ASSET]
-    print(
-        "up to date: nothing to retrain" if not pipeline else f"materialising: {_names(pipeline)}"
-    )
-    if pipeline and not _materialise(defs, instance, pipeline, run_config):
+    if not pipeline:
+        print("  up to date: nothing to retrain")
+    elif not materialise(defs, instance, pipeline, run_config):
         print(
             "the pipeline failed; the service keeps serving the current champion", file=sys.stderr
         )
-    if not _materialise(defs, instance, [SERVICE_ASSET], run_config):
+    if not materialise(defs, instance, [SERVICE_ASSET], run_config):
         return 1
     deployment = Deployment.from_environment()
     try:
-        deployment.monitor()
+        seconds = _timed(deployment.monitor)
     except (DeployError, TimeoutError, RuntimeError) as exc:
         print(f"deploy: {exc}", file=sys.stderr)
         return 1
-    print(f"smoke prediction: {_smoke(deployment.url)}")
-    _print_urls(deployment)
+    print(f"  {'prometheus':<18} {seconds:6.1f} s   scraping {deployment.url}, target up")
+    print(f"  {'smoke prediction':<18} {'':8}   {_smoke(deployment.url)}")
+    _print_summary(deployment, time.perf_counter() - started)
     return 0
+
+
+def _timed(step: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    step()
+    return time.perf_counter() - start
 
 
 def undeploy() -> int:
@@ -110,31 +121,6 @@ def rollback() -> int:
     return 0
 
 
-def _materialise(
-    defs: dg.Definitions,
-    instance: dg.DagsterInstance,
-    keys: list[dg.AssetKey],
-    run_config: dict[str, Any],
-) -> bool:
-    names = {key.to_user_string() for key in keys}
-    ops = {op: cfg for op, cfg in run_config.get("ops", {}).items() if op in names}
-    job = defs.resolve_implicit_global_asset_job_def()
-    result = job.execute_in_process(
-        instance=instance,
-        asset_selection=keys,
-        run_config={"ops": ops, "loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        raise_on_error=False,
-    )
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data:
-            error = event.step_failure_data.error
-            print(
-                f"{event.step_key} failed: {error.message.strip() if error else ''}",
-                file=sys.stderr,
-            )
-    return result.success
-
-
 def image(tag: str = DOCKER_IMAGE) -> int:
     """Build the container image of the champion's bento (``bentoml containerize``)."""
     from mnist_assets.constants import CHAMPION_ALIAS
@@ -174,28 +160,43 @@ def _deploy_docker() -> int:
 
 def _smoke(url: str) -> str:
     body = json.dumps({"image": SMOKE_DIGIT}).encode()
-    headers = {"content-type": "application/json"}
-    if token := env.api_token():
-        headers["authorization"] = f"Bearer {token}"
+    headers = {"content-type": "application/json", **_auth()}
     request = urllib.request.Request(f"{url}/predict", body, headers, method="POST")
     with urllib.request.urlopen(request, timeout=10) as response:  # nosec B310
         answer = json.loads(response.read())
     return f"blank image -> digit {answer['digit']} at confidence {answer['confidence']:.2f}"
 
 
-def _names(keys: list[dg.AssetKey]) -> str:
-    return ", ".join(key.to_user_string() for key in keys)
+def _auth() -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"} if (token := env.api_token()) else {}
 
 
-def _print_urls(deployment: Deployment) -> None:
-    print(
-        f"""
-mnist-assets is live:
-  service     {deployment.url}   (POST /predict, /predict/batch, /predict/image; GET /model/info)
-  swagger     {deployment.url}/docs
-  metrics     {deployment.url}/metrics
-  prometheus  {deployment.prometheus.url}
-  dagster UI  make dev     -> {env.dagster_ui_url()}
-  mlflow UI   make mlflow  -> {env.mlflow_ui_url()}
-  stop        make undeploy      status: make status      rollback: make rollback"""
-    )
+def _print_summary(deployment: Deployment, seconds: float) -> None:
+    info = _get_json(f"{deployment.url}/model/info")
+    url = deployment.url
+    rows = [
+        ("bento", str(info.get("bento", "?"))),
+        (
+            "model",
+            f"mnist-cnn v{info.get('model_version', '?')}, test accuracy "
+            f"{float(info.get('test_accuracy', 0)):.2%}, runtime {info.get('runtime', '?')}",
+        ),
+        ("service", f"{url}  POST /predict, /predict/batch, /predict/image; GET /model/info"),
+        ("API docs", f"{url}/  (Swagger UI; OpenAPI at {url}/docs.json)"),
+        ("metrics", f"{url}/metrics"),
+        ("prometheus", deployment.prometheus.url),
+        ("dagster UI", f"{env.dagster_ui_url()}  (make dev)"),
+        ("mlflow UI", f"{env.mlflow_ui_url()}  (make mlflow)"),
+        ("logs", str(deployment.supervisor.log_file("gateway").parent)),
+    ]
+    print(f"\nmnist-assets is live ({seconds:.0f} s):")
+    for name, value in rows:
+        print(f"  {name:<11} {value}")
+    print("  stop: make undeploy    status: make status    roll back: make rollback")
+
+
+def _get_json(url: str) -> dict[str, Any]:
+    request = urllib.request.Request(url, headers=_auth())
+    with urllib.request.urlopen(request, timeout=10) as response:  # nosec B310
+        answer: dict[str, Any] = json.loads(response.read())
+    return answer

@@ -99,7 +99,7 @@ def test_a_second_training_registers_a_new_version(tmp_path: Path, local_mlflow:
 def test_failed_training_marks_the_run_failed_and_registers_nothing(
     tmp_path: Path, local_mlflow: str
 ) -> None:
-    broken = {**TINY, "training": {**TINY["training"], "optimizer": "lbfgs"}}
+    broken = {**TINY, "training": {**TINY["training"], "learning_rate": -1.0}}
     result = _materialize(tmp_path / "data", mlflow_resource(), broken)
     assert not result.success
     client = MlflowClient(local_mlflow)

@@ -29,17 +29,17 @@ def mnist_cnn(
     mnist_splits: MnistSplits,
 ) -> dg.Output[TrainedModel]:
     """A CNN trained on the train split, the best validation epoch kept, registered in MLflow."""
-    model_config, train_config = config.to_configs()
     data_version = mnist_splits.content_hash()
 
     def on_epoch(stats: EpochStats) -> None:
         mlflow_logging.log_epoch(stats)
         context.log.info(
-            f"epoch {stats.epoch}/{train_config.epochs}: loss {stats.train_loss:.4f}, "
+            f"epoch {stats.epoch}/{config.training.epochs}: loss {stats.train_loss:.4f}, "
             f"val accuracy {stats.val_accuracy:.2%}, {stats.seconds:.1f} s"
         )
 
     with finished_run(mlflow) as run:
+        model_config, train_config = config.to_configs()  # a bad combination fails the run here
         mlflow.set_tags(
             {
                 "mlflow.runName": f"mnist_cnn-{context.run.run_id[:8]}",
