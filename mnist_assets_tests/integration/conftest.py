@@ -25,6 +25,7 @@ def cli_env(tmp_path: Path, dagster_home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     env["DAGSTER_HOME"] = str(dagster_home)
+    env["MNIST_STATE_DIR"] = str(tmp_path / "state")  # whatever no other setting places
     env["MNIST_DATA_ROOT"] = str(tmp_path / "data")
     return env
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import threading
 import time
 import urllib.error
@@ -93,11 +94,15 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
     prometheus = Prometheus(tmp_path / "run", "127.0.0.1", prometheus_port)
     try:
         output = run(deploy, REPO_ROOT, cli_env, timeout=600)
-        assert "smoke prediction: blank image" in output
+        _assert_reads_as_steps(output)
         # The smoke test the deploy workflow ends with, against this deployment.
         assert "smoke ok: model v1" in run(["bash", "deploy/smoke.sh", url], REPO_ROOT, cli_env)
         first = _get(f"{url}/model/info")
         assert first["model_version"] == "1" and first["bento"].startswith("mnist_service:")
+        assert f"bento       {first['bento']}" in output  # the summary says what serves
+        for readme_url in _readme_urls(port, prometheus_port):
+            with urllib.request.urlopen(readme_url, timeout=10) as response:
+                assert response.status == 200, readme_url
 
         # Traffic: real digits one by one and in batches (enough for a drift score), one 400.
         pixels = splits.test.images.astype(np.float32) / 255.0
@@ -121,7 +126,7 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
         # Nothing changed: a second deploy retrains nothing and keeps the same bento.
         runs_before = len(mlflow.search_runs(mlflow.get_experiment_by_name("mnist").experiment_id))
         output = run(deploy, REPO_ROOT, cli_env, timeout=600)
-        assert "up to date: nothing to retrain" in output
+        assert "  up to date: nothing to retrain" in output
         runs_after = len(mlflow.search_runs(mlflow.get_experiment_by_name("mnist").experiment_id))
         assert runs_after == runs_before
         assert _get(f"{url}/model/info")["bento"] == first["bento"]
@@ -132,7 +137,7 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
         retrain["ops"]["validation_report"]["config"]["max_regression"] = 0.5
         load = Load(url)
         load.start()
-        materialize = ["dagster", "asset", "materialize", "-m", "mnist_assets"]
+        materialize = ["dagster", "asset", "materialize", "-m", "mnist_assets.definitions"]
         run(
             [*materialize, "--select", "mnist_cnn*", "--config-json", json.dumps(retrain)],
             REPO_ROOT,
@@ -163,6 +168,37 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
         assert not _any_process_mentions(str(tmp_path / "run")), name
     with pytest.raises(OSError):
         urllib.request.urlopen(f"{url}/readyz", timeout=2)
+
+
+def _assert_reads_as_steps(output: str) -> None:
+    """One line per asset with its seconds and figure, one per epoch, a summary; no noise."""
+    lines = output.splitlines()
+    for asset, figure in (
+        ("raw_mnist", "5,000 digits"),
+        ("mnist_splits", "train / val / test: 4,000 / 500 / 500"),
+        ("mnist_cnn", "val accuracy"),
+        ("validation_report", "test accuracy"),
+        ("optimized_model", "serves onnxruntime"),
+        ("mnist_service", "live in slot blue (model v1)"),
+    ):
+        assert any(line.startswith(f"  {asset} ") and figure in line for line in lines), asset
+    assert "    epoch 1/1: loss " in output
+    assert "    check no_regression passed" in output
+    assert "smoke prediction" in output and "blank image -> digit" in output
+    assert "mnist-assets is live" in output
+    for noise in ("Warning", "INFO", "Downloading artifacts", "%|"):
+        assert noise not in output, noise
+
+
+def _readme_urls(port: int, prometheus_port: int) -> list[str]:
+    """Every service and Prometheus URL the README names, on this deployment's ports."""
+    text = (REPO_ROOT / "README.md").read_text()
+    urls = sorted(set(re.findall(r"http://127\.0\.0\.1:(?:8000|9090)[^\s)`'\"|]*", text)))
+    assert len(urls) >= 4, urls
+    return [
+        u.replace(":8000", f":{port}").replace(":9090", f":{prometheus_port}").rstrip(".,")
+        for u in urls
+    ]
 
 
 def _any_process_mentions(text: str) -> bool:

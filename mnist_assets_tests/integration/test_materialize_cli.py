@@ -8,7 +8,7 @@ from mnist_assets_tests.integration.conftest import run
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-COMMAND = ["dagster", "asset", "materialize", "-m", "mnist_assets"]
+COMMAND = ["dagster", "asset", "materialize", "-m", "mnist_assets.definitions"]
 
 
 def test_cli_materialises_data_assets_and_reruns_keep_the_version(

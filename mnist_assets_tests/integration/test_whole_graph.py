@@ -36,7 +36,7 @@ def test_every_asset_materialises_from_the_real_definitions(
         "asset",
         "materialize",
         "-m",
-        "mnist_assets",
+        "mnist_assets.definitions",
         "--select",
         "not key:mnist_service",
     ]
