@@ -120,6 +120,10 @@ benchmark-serve: install ## Serving load: the bento vs naive BentoML and mlflow 
 repro: install ## Run the DVC pipeline (its stages call Dagster)
 	@$(TOOL_HOMES) $(DVC) repro
 
+.PHONY: screenshots
+screenshots: install ## Photograph the Dagster lineage and the champion's MLflow run into docs/ (needs chromium)
+	python docs/screenshots.py
+
 .PHONY: lint
 lint: install ## Run ruff (lint + format check), mypy and bandit (no medium or high finding)
 	ruff check .

@@ -22,13 +22,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 CONFIG_DIR = PACKAGE_DIR / "configs"  # run defaults, shipped inside the package
 
 
-def _checkout() -> Path | None:
-    """The source checkout this package runs from, or None when it is installed."""
-    root = PACKAGE_DIR.parent
-    return root if (root / "pyproject.toml").is_file() and (root / "bentos").is_dir() else None
-
-
-CHECKOUT = _checkout()
+# The source checkout this package runs from, or None when it is installed (or in a bento).
+_ROOT = PACKAGE_DIR.parent
+CHECKOUT = _ROOT if (_ROOT / "pyproject.toml").is_file() and (_ROOT / "bentos").is_dir() else None
 
 
 def shipped_dir() -> Path:
@@ -153,28 +149,24 @@ def grafana_port() -> int:
     return int(os.environ.get("MNIST_GRAFANA_PORT", "3001"))
 
 
-def _local_url(port: int) -> str:
-    return f"http://127.0.0.1:{port}"
-
-
 def prometheus_url() -> str:
     """Where the deployment's Prometheus answers (``MNIST_PROMETHEUS_URL`` for another one)."""
-    return os.environ.get("MNIST_PROMETHEUS_URL") or _local_url(prometheus_port())
+    return os.environ.get("MNIST_PROMETHEUS_URL") or f"http://127.0.0.1:{prometheus_port()}"
 
 
 def service_url() -> str:
     """Where the deployed service answers (``MNIST_SERVICE_URL`` for another one)."""
-    return os.environ.get("MNIST_SERVICE_URL") or _local_url(service_port())
+    return os.environ.get("MNIST_SERVICE_URL") or f"http://127.0.0.1:{service_port()}"
 
 
 def mlflow_ui_url() -> str:
     """Base URL of the MLflow UI for links (``MLFLOW_UI_URL``, default `make mlflow`'s)."""
-    return os.environ.get("MLFLOW_UI_URL") or _local_url(mlflow_ui_port())
+    return os.environ.get("MLFLOW_UI_URL") or f"http://127.0.0.1:{mlflow_ui_port()}"
 
 
 def dagster_ui_url() -> str:
     """Base URL of the Dagster UI for links (``DAGSTER_UI_URL``, default `make dev`'s)."""
-    return os.environ.get("DAGSTER_UI_URL") or _local_url(dagster_ui_port())
+    return os.environ.get("DAGSTER_UI_URL") or f"http://127.0.0.1:{dagster_ui_port()}"
 
 
 def api_token() -> str | None:
@@ -188,10 +180,9 @@ def max_body_bytes() -> int:
 
 
 def service_workers() -> int | str:
-    """Worker processes per bento (``MNIST_SERVICE_WORKERS``): a number, or one per core.
+    """Worker processes per bento (``MNIST_SERVICE_WORKERS``), by default one per core.
 
-    One single-threaded worker per core gave 1.8x the requests/s of one worker at 64 clients
-    on 2 cores (make benchmark-serve).
+    One single-threaded worker per core: 1.8x one worker's requests/s at 64 clients on 2 cores.
     """
     workers = os.environ.get("MNIST_SERVICE_WORKERS", "")
     return int(workers) if workers.isdigit() else "cpu_count"

@@ -17,7 +17,7 @@ from pathlib import Path
 from mnist_assets.deploy.postgres import Postgres
 from mnist_assets.deploy.probes import http_ok, port_in_use, wait_until
 from mnist_assets.deploy.processes import Supervisor
-from mnist_assets.env import shipped_dir, state_dir
+from mnist_assets.env import shipped_dir
 
 CONFIG_DIR = shipped_dir() / "deploy" / "dagster"
 # Started in this order, stopped in reverse.
@@ -113,7 +113,7 @@ class Topology:
         for group in (("mlflow", "code-server"), ("webserver", "daemon")):
             for name in group:
                 if name not in running:
-                    self.supervisor.start(name, commands[name], env=env, cwd=state_dir())
+                    self.supervisor.start(name, commands[name], env=env, cwd=self.run_dir)
             if group[0] == "mlflow":
                 self._wait("code-server", self._code_server_ready)
         self._wait("mlflow", lambda: http_ok(f"{self.mlflow_url}/health"))

@@ -17,7 +17,6 @@ import pytest
 from mnist_assets.deploy.bentos import build_bento
 from mnist_assets.ml.splits import MnistSplits
 from mnist_assets.serving.model_store import save_champion
-from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.conftest import scaled_test_images
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -29,9 +28,7 @@ TOKEN = "integration-token"
 def bento_tag(stored_int8_model: str) -> str:
     """The project's bentofile built around the test model's int8 variant; then a newer model
     is stored, so serving the right one proves the bento pins its model."""
-    bento, _ = build_bento(
-        REPO_ROOT / "bentos" / "bentofile.yaml", REPO_ROOT, stored_int8_model, {"t": "1"}
-    )
+    bento, _ = build_bento(stored_int8_model, {"t": "1"})
     model = bentoml.models.get(stored_int8_model)
     newer = {**model.info.labels, "model_version": "newer"}
     folder = Path(model.path)

@@ -191,9 +191,10 @@ def _assert_reads_as_steps(output: str) -> None:
 
 
 def _readme_urls(port: int, prometheus_port: int) -> list[str]:
-    """Every service and Prometheus URL the README names, on this deployment's ports."""
-    text = (REPO_ROOT / "README.md").read_text()
-    urls = sorted(set(re.findall(r"http://127\.0\.0\.1:(?:8000|9090)[^\s)`'\"|]*", text)))
+    """Every service and Prometheus URL the README names for a GET, on this deployment's ports."""
+    lines = (REPO_ROOT / "README.md").read_text().splitlines()
+    pattern = r"http://127\.0\.0\.1:(?:8000|9090)[^\s)`'\"|]*"
+    urls = sorted({u for line in lines if "POST" not in line for u in re.findall(pattern, line)})
     assert len(urls) >= 4, urls
     return [
         u.replace(":8000", f":{port}").replace(":9090", f":{prometheus_port}").rstrip(".,")

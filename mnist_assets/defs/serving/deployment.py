@@ -42,7 +42,7 @@ def release_metadata(url: str, release: Release) -> dict[str, dg.MetadataValue]:
     """What the UI shows of a live release (also recorded by rollbacks)."""
     return {
         "url": dg.MetadataValue.url(url),
-        "docs": dg.MetadataValue.url(f"{url}/docs"),
+        "docs": dg.MetadataValue.url(f"{url}/"),  # BentoML serves its Swagger UI at the root
         "bento_tag": dg.MetadataValue.text(release.bento),
         "model_version": dg.MetadataValue.text(release.model_version),
         "slot": dg.MetadataValue.text(release.slot),
