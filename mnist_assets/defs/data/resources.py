@@ -18,7 +18,7 @@ _ACCEPTED = config_defaults("data")["incoming"]["accepted"]
 
 
 class MnistSourceResource(dg.ConfigurableResource):
-    """Picks the raw MNIST source; relative paths are taken from the project root.
+    """Picks the raw MNIST source; relative paths are taken from the state folder.
 
     ``accepted_dir`` holds the labelled batches accepted since (appended after the source's
     examples); empty means none.
