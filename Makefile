@@ -122,6 +122,9 @@ repro: install ## Run the DVC pipeline (its stages call Dagster)
 
 .PHONY: screenshots
 screenshots: install ## Photograph the Dagster lineage and the champion's MLflow run into docs/ (needs chromium)
+	@$(BIN)/pip install -q $$($(PYTHON) -c "import tomllib; \
+		print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['docs'])") \
+		2> >(grep -v 'is ignored: it is neither' >&2)
 	python docs/screenshots.py
 
 .PHONY: lint

@@ -1,38 +1,41 @@
 """The README's pictures: the lineage graph in the Dagster UI and the champion's MLflow run.
 
 `make screenshots` (after `make deploy` or `make pipeline`) starts the same servers as `make dev`
-and `make mlflow` over this project's state, on free ports, and has headless Chromium (Debian's
-`chromium` package) photograph them into docs/lineage.png and docs/mlflow-run.png.
+and `make mlflow` over this project's state, on free ports, and has Playwright drive Debian's
+`chromium` to photograph them into docs/lineage.png and docs/mlflow-run.png.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from mnist_assets import env
 from mnist_assets.constants import CHAMPION_ALIAS, REGISTERED_MODEL_NAME
 from mnist_assets.deploy.probes import free_port, http_ok
 
 DOCS = Path(__file__).resolve().parent
-WINDOW = "1600,1000"
-RENDER_MS = 25_000  # the UIs are single-page apps: give their scripts time to draw
+VIEWPORT = {"width": 1600, "height": 1000}
+LINEAGE_VIEWPORT = {"width": 2400, "height": 640}  # eight assets side by side, readable
+SETTLE_MS = 6_000  # the UIs are single-page apps: let their scripts fetch and draw
 
 
 @contextmanager
-def serving(command: str, setting: str, port: int, ready_path: str) -> Iterator[str]:
-    """`mnist-assets <command>` on ``port`` until the block ends; yields its base URL."""
-    environment = {**os.environ, setting: str(port)}
+def serving(command: str, setting: str, ready_path: str) -> Iterator[str]:
+    """`mnist-assets <command>` on a free port until the block ends; yields its base URL."""
+    port = free_port()
     mnist_assets = str(Path(sys.executable).parent / "mnist-assets")
     process = subprocess.Popen(
         [mnist_assets, command],
-        env=environment,
+        env={**os.environ, setting: str(port)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -46,26 +49,45 @@ def serving(command: str, setting: str, port: int, ready_path: str) -> Iterator[
             time.sleep(1)
         yield url
     finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=60)
+        os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C: dagster dev stops its children
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
-def screenshot(url: str, target: Path) -> None:
-    """One headless Chromium screenshot of ``url``."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        raise SystemExit("chromium not found: apt-get install chromium (Debian/Ubuntu)")
-    subprocess.run(
-        [
-            chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-            f"--window-size={WINDOW}", f"--virtual-time-budget={RENDER_MS}",
-            f"--screenshot={target}", url,
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )  # fmt: skip
-    print(f"{target.relative_to(DOCS.parent)}  <- {url}")
+def photograph_lineage(browser: Any, dagster: str) -> None:
+    """The global lineage with every group expanded (the UI starts them collapsed)."""
+    page = browser.new_page(viewport=LINEAGE_VIEWPORT)
+    page.goto(f"{dagster}/asset-groups")
+    page.wait_for_timeout(SETTLE_MS)
+    if page.get_by_role("button", name="Skip").count():  # the first visit's newsletter dialog
+        page.get_by_role("button", name="Skip").click()
+    for _ in range(10):  # one group expands per click, and the graph redraws
+        collapsed = page.get_by_role("img", name="unfold_more")
+        if not collapsed.count():
+            break
+        collapsed.first.dispatch_event("click")
+        page.wait_for_timeout(1_500)
+    page.reload()  # a fresh load fits the expanded graph to the window
+    page.wait_for_timeout(SETTLE_MS)
+    page.screenshot(path=DOCS / "lineage.png")
+    page.close()
+
+
+def photograph_run(browser: Any, mlflow: str, experiment_id: str, run_id: str) -> None:
+    """The champion's MLflow run: its accuracy per epoch, train and validation."""
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(f"{mlflow}/#/experiments/{experiment_id}/runs/{run_id}")
+    page.wait_for_timeout(SETTLE_MS)
+    if page.get_by_role("button", name="Close").count():  # the assistant panel beside the run
+        page.get_by_role("button", name="Close").first.click()
+    page.get_by_role("tab", name="Model metrics").click()
+    page.wait_for_timeout(SETTLE_MS // 2)
+    page.get_by_placeholder("Search metric charts").fill("accuracy")  # the learning curves
+    page.wait_for_timeout(SETTLE_MS // 2)
+    page.screenshot(path=DOCS / "mlflow-run.png")
+    page.close()
 
 
 def main() -> int:
@@ -73,21 +95,28 @@ def main() -> int:
     env.prepare_tool_homes()
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
+    from playwright.sync_api import sync_playwright
 
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        print("chromium not found: apt-get install chromium (Debian/Ubuntu)", file=sys.stderr)
+        return 1
     client = MlflowClient(env.mlflow_tracking_uri())
     try:
         champion = client.get_model_version_by_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS)
     except MlflowException:
-        print(
-            "no champion model yet: run `make deploy` (or `make pipeline`) first", file=sys.stderr
-        )
+        print("no champion model yet: run `make deploy` first", file=sys.stderr)
         return 1
     run = client.get_run(champion.run_id)
-    with serving("dagster-ui", "MNIST_DAGSTER_PORT", free_port(), "/server_info") as dagster:
-        screenshot(f"{dagster}/asset-groups", DOCS / "lineage.png")
-    with serving("mlflow-ui", "MNIST_MLFLOW_PORT", free_port(), "/health") as mlflow:
-        page = f"{mlflow}/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
-        screenshot(page, DOCS / "mlflow-run.png")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        with serving("dagster-ui", "MNIST_DAGSTER_PORT", "/server_info") as dagster:
+            photograph_lineage(browser, dagster)
+        with serving("mlflow-ui", "MNIST_MLFLOW_PORT", "/health") as mlflow:
+            photograph_run(browser, mlflow, run.info.experiment_id, run.info.run_id)
+        browser.close()
+    for name in ("lineage.png", "mlflow-run.png"):
+        print(f"docs/{name}")
     return 0
 
 

@@ -1,6 +1,8 @@
 """What a training run records in MLflow: params, curves, artifacts, the registered model."""
 
 import base64
+import contextlib
+import io
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -75,16 +77,19 @@ def log_and_register_model(model: MnistCnn, registered_name: str) -> str:
     example = np.zeros((2, 1, 28, 28), dtype=np.float32)
     with torch.no_grad():
         output = model(torch.from_numpy(example)).numpy()
-    info = mlflow.pytorch.log_model(
-        model,
-        name="model",
-        signature=infer_signature(example, output),
-        input_example=example,
-        registered_model_name=registered_name,
-        # Listing requirements skips MLflow's slow inference of them in a subprocess.
-        pip_requirements=[
-            f"torch=={torch.__version__.split('+')[0]}",
-            f"mlflow=={mlflow.__version__}",
-        ],
-    )
+    # MLflow's registry announces each registration with a bare print to stderr (not logging);
+    # the asset's metadata says which version was registered, so that line is kept out.
+    with contextlib.redirect_stderr(io.StringIO()):
+        info = mlflow.pytorch.log_model(
+            model,
+            name="model",
+            signature=infer_signature(example, output),
+            input_example=example,
+            registered_model_name=registered_name,
+            # Listing requirements skips MLflow's slow inference of them in a subprocess.
+            pip_requirements=[
+                f"torch=={torch.__version__.split('+')[0]}",
+                f"mlflow=={mlflow.__version__}",
+            ],
+        )
     return str(info.registered_model_version)
