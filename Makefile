@@ -95,6 +95,10 @@ compare: install ## Compare the latest MLflow runs side by side (RUNS="id id" to
 benchmark: install ## Training speed: a DataLoader loop vs the project's loop
 	python benchmarks/train_speed.py
 
+.PHONY: benchmark-devices
+benchmark-devices: install ## Training speed per device: CPU, and on a GPU eager vs CUDA graphs
+	python benchmarks/train_devices.py
+
 .PHONY: image
 image: install ## Build the container image mnist-service:latest of the champion's bento (needs Docker)
 	mnist-assets image

@@ -30,7 +30,8 @@ from mnist_assets.ml.runtime import Runtime, configure_threads
 from mnist_assets.ml.sources import BundledSource
 from mnist_assets.ml.splits import stratified_split
 from mnist_assets.ml.train_config import TrainConfig
-from mnist_assets.ml.training import DeviceData, evaluate, fit, training_loss
+from mnist_assets.ml.train_step import training_loss
+from mnist_assets.ml.training import DeviceData, evaluate, fit
 
 
 class PerSampleMnist(Dataset):

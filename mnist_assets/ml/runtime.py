@@ -59,7 +59,9 @@ class Runtime:
     def autocast(self) -> contextlib.AbstractContextManager[object]:
         if self.autocast_dtype is None:
             return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
+        # No cast cache: each weight is cast once per step anyway, and a CUDA graph cannot
+        # capture a cache that outlives the step.
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype, cache_enabled=False)
 
     def grad_scaler(self) -> torch.amp.GradScaler:
         """fp16 gradients underflow without loss scaling; bf16 and fp32 need none."""

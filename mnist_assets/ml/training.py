@@ -17,13 +17,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mnist_assets.ml.augment import random_affine
 from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.inference import predict_logits
 from mnist_assets.ml.model import CnnConfig, MnistCnn, to_pixels
 from mnist_assets.ml.optimizers import build_optimizer, build_scheduler
 from mnist_assets.ml.runtime import Runtime, configure_threads
 from mnist_assets.ml.train_config import TrainConfig
+from mnist_assets.ml.train_step import TrainStep
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,8 @@ class FitResult:
     images_per_second: float = 0.0
     stopped_early: bool = False
     runtime: str = ""
+    batch_size: int = 0  # as trained: on CUDA a large training set gets a larger batch
+    learning_rate: float = 0.0  # as trained, scaled with the batch
 
 
 @dataclass
@@ -97,74 +99,26 @@ def seed_everything(seed: int, deterministic: bool) -> None:
     torch.backends.cudnn.benchmark = not deterministic
 
 
-def _noise_images(like: torch.Tensor, fraction: float, generator: torch.Generator) -> torch.Tensor:
-    """Uniform noise of random brightness (from near-blank to full), ``fraction`` of a batch."""
-    count = max(1, round(len(like) * fraction))
-    shape = (count, *like.shape[1:])
-    brightness = torch.rand(count, 1, 1, 1, generator=generator, device=like.device)
-    noise = torch.rand(shape, generator=generator, device=like.device) * brightness
-    return (
-        noise.contiguous(memory_format=torch.channels_last)
-        if like.is_contiguous(memory_format=torch.channels_last)
-        else noise
-    )
-
-
-def training_loss(
-    model: nn.Module,
-    pixels: torch.Tensor,
-    labels: torch.Tensor,
-    config: TrainConfig,
-    runtime: Runtime,
-    generator: torch.Generator,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The loss of one batch and the logits of its digits (``[B, classes]``).
-
-    Label-smoothed cross-entropy on the digits; with outlier exposure, noise images are added
-    to the batch and pulled towards the uniform distribution (no digit is in noise).
-    """
-    digits = len(labels)
-    if config.outlier_exposure:
-        pixels = torch.cat([pixels, _noise_images(pixels, config.outlier_exposure, generator)])
-    with runtime.autocast():
-        all_logits = model(pixels).float()
-    logits = all_logits[:digits]
-    loss = F.cross_entropy(logits, labels, label_smoothing=config.label_smoothing)
-    if config.outlier_exposure:
-        loss = loss - 0.5 * F.log_softmax(all_logits[digits:], dim=1).mean()
-    return loss, logits
-
-
 def train_one_epoch(
     model: nn.Module,
     data: DeviceData,
-    optimizer: torch.optim.Optimizer,
+    step: TrainStep,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     config: TrainConfig,
-    runtime: Runtime,
     generator: torch.Generator,
 ) -> tuple[float, float]:
     """One pass over ``data`` in shuffled batches; returns (mean loss, accuracy)."""
     model.train()
-    scaler = runtime.grad_scaler()
     order = torch.randperm(len(data.labels), generator=generator, device=generator.device)
     total_loss = torch.zeros((), device=data.labels.device)
     correct = torch.zeros((), dtype=torch.int64, device=data.labels.device)
     for batch in order.split(config.batch_size):
-        pixels, labels = data.pixels[batch], data.labels[batch]
-        if config.augment:
-            pixels = random_affine(
-                pixels, generator, config.max_shift_pixels, config.max_rotation_degrees
-            )
-        loss, logits = training_loss(model, pixels, labels, config, runtime, generator)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
+        labels = data.labels[batch]
+        loss, logits = step(data.pixels[batch], labels)
         scheduler.step()
         # Accumulate on the device; one host sync per epoch instead of one per batch.
-        total_loss += loss.detach() * len(batch)
-        correct += (logits.detach().argmax(1) == labels).sum()
+        total_loss += loss * len(batch)
+        correct += (logits.argmax(1) == labels).sum()
     count = len(data.labels)
     return total_loss.item() / count, correct.item() / count
 
@@ -190,6 +144,7 @@ def fit(
     configure_threads(config.num_threads)
     seed_everything(config.seed, config.deterministic)
     runtime = Runtime.resolve(config.device, config.precision)
+    config = config.for_device(runtime.device.type, len(train))
     model = MnistCnn(model_config).to(runtime.device)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -199,13 +154,15 @@ def fit(
     optimizer = build_optimizer(model, config)
     steps = -(-len(train) // config.batch_size)
     scheduler = build_scheduler(optimizer, config, steps)
+    step = TrainStep(model, optimizer, config, runtime, generator)
 
     result = FitResult(model=model, runtime=f"{runtime.device.type}/{runtime.precision}")
+    result.batch_size, result.learning_rate = config.batch_size, config.learning_rate
     best, best_state = BestEpoch(config.early_stopping_patience), copy.deepcopy(model.state_dict())
     for epoch in range(1, config.epochs + 1):
         start = time.perf_counter()
         train_loss, train_acc = train_one_epoch(
-            model, train_data, optimizer, scheduler, config, runtime, generator
+            model, train_data, step, scheduler, config, generator
         )
         seconds = time.perf_counter() - start
         result.train_seconds += seconds

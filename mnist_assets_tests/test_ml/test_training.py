@@ -134,3 +134,22 @@ def test_outlier_exposure_teaches_doubt_on_noise(splits: MnistSplits) -> None:
         assert result.history[-1].val_accuracy > 0.85
         noise_confidence[exposure] = probe_behaviour(result.model, pixels).noise_confidence
     assert noise_confidence[0.1] < 0.5 * noise_confidence[0.0], noise_confidence
+
+
+@pytest.mark.parametrize(
+    ("device", "train_size", "batch", "lr_factor"),
+    [
+        ("cuda", 4_000, 128, 1.0),  # the bundled sample: 32 steps, the configured batch
+        ("cuda", 60_000, 1024, 8**0.5),  # full MNIST: 59 steps of 1,024, rate x sqrt(8)
+        ("cpu", 60_000, 128, 1.0),  # the CPU keeps the configured batch
+    ],
+)
+def test_cuda_grows_the_batch_of_large_training_sets(
+    device: str, train_size: int, batch: int, lr_factor: float
+) -> None:
+    config = train_config(batch_size=128, learning_rate=0.01, cuda_max_steps_per_epoch=64)
+    used = config.for_device(device, train_size)
+    assert used.batch_size == batch
+    assert used.learning_rate == pytest.approx(0.01 * lr_factor)
+    assert config.for_device(device, train_size) == used  # a pure function of its inputs
+    assert train_config(cuda_max_steps_per_epoch=0).for_device("cuda", 60_000).batch_size == 128

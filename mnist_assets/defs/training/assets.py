@@ -72,6 +72,7 @@ def mnist_cnn(
             "train_seconds": round(result.train_seconds, 2),
             "images_per_second": round(result.images_per_second),
             "runtime": result.runtime,
+            "batch_size": result.batch_size,
             "registered_model": f"{REGISTERED_MODEL_NAME} v{version}",
             "mlflow_run_id": run.info.run_id,
             "mlflow_run": dg.MetadataValue.url(run_url),
