@@ -95,6 +95,10 @@ compare: install ## Compare the latest MLflow runs side by side (RUNS="id id" to
 benchmark: install ## Training speed: a DataLoader loop vs the project's loop
 	python benchmarks/train_speed.py
 
+.PHONY: benchmark-gate
+benchmark-gate: install ## The promotion gate's false blocks and detections over pairs of trained models
+	python benchmarks/gate_power.py
+
 .PHONY: benchmark-devices
 benchmark-devices: install ## Training speed per device: CPU, and on a GPU eager vs CUDA graphs
 	python benchmarks/train_devices.py

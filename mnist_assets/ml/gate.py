@@ -5,6 +5,8 @@ The thresholds travel inside the report, so a verdict always names the limits it
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from mnist_assets.ml.validation import ValidationReport
@@ -46,30 +48,49 @@ def check_class_recall(report: ValidationReport) -> Verdict:
     return Verdict(True, f"weakest recall: digit {weakest} at {recall[weakest]:.2%}", metadata)
 
 
+def worse_p_value(champion_only: int, candidate_only: int) -> float:
+    """One-sided exact McNemar test: is the candidate worse than the champion?
+
+    Only the test digits the two models disagree on carry evidence. Were the models equally
+    accurate, each of those would be the champion's with probability one half; the p-value is
+    the chance of the champion winning at least ``champion_only`` of them by luck alone.
+    """
+    disagreements = champion_only + candidate_only
+    tail = sum(math.comb(disagreements, k) for k in range(champion_only, disagreements + 1))
+    return tail / 2**disagreements
+
+
 def check_no_regression(report: ValidationReport) -> Verdict:
-    """The champion beats the candidate on the same test split by at most ``max_regression``."""
-    limits = report.thresholds
-    if report.champion is None:
+    """The candidate is not worse than the champion with confidence, digit by digit.
+
+    Blocks when the one-sided exact McNemar test on the paired test predictions gives
+    p < ``regression_alpha``: a difference of a few digits between two equally good models is
+    chance, a consistent lead of the champion on the digits they disagree on is not.
+    """
+    limits, champion = report.thresholds, report.champion
+    if champion is None:
         return Verdict(True, "no champion yet: the first model that passes becomes champion")
-    lead = report.champion.accuracy - report.metrics.accuracy
+    p_value = worse_p_value(champion.champion_only, champion.candidate_only)
+    worse = p_value < limits.regression_alpha
     metadata: dict[str, float | int | str] = {
-        "champion_version": report.champion.version,
-        "champion_accuracy": report.champion.accuracy,
+        "champion_version": champion.version,
+        "champion_accuracy": champion.accuracy,
         "candidate_accuracy": report.metrics.accuracy,
-        "tolerance": limits.max_regression,
+        "champion_right_candidate_wrong": champion.champion_only,
+        "candidate_right_champion_wrong": champion.candidate_only,
+        "p_value": p_value,
+        "alpha": limits.regression_alpha,
+        "decision": "blocked: worse with confidence" if worse else "passed: not shown worse",
     }
-    if lead > limits.max_regression:
-        text = (
-            f"champion v{report.champion.version} scores {report.champion.accuracy:.2%}, "
-            f"{lead:.2%} above the candidate's {report.metrics.accuracy:.2%} "
-            f"(tolerance {limits.max_regression:.2%})"
-        )
-        return Verdict(False, text, metadata)
-    text = (
-        f"candidate {report.metrics.accuracy:.2%} vs champion v{report.champion.version} "
-        f"{report.champion.accuracy:.2%}: within tolerance"
+    evidence = (
+        f"candidate {report.metrics.accuracy:.2%} vs champion v{champion.version} "
+        f"{champion.accuracy:.2%}; of the {champion.champion_only + champion.candidate_only} "
+        f"test digits they disagree on, the champion is right on {champion.champion_only}, the "
+        f"candidate on {champion.candidate_only} (McNemar p = {p_value:.3g}"
     )
-    return Verdict(True, text, metadata)
+    if worse:
+        return Verdict(False, f"{evidence} < {limits.regression_alpha}): worse", metadata)
+    return Verdict(True, f"{evidence} >= {limits.regression_alpha}): not worse", metadata)
 
 
 def check_behaviour(report: ValidationReport) -> Verdict:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.model import MnistCnn, to_pixels
 from mnist_assets.ml.onnx_export import export_onnx, quantize_int8
 from mnist_assets.ml.predictors import OnnxPredictor, Predictor, TorchPredictor
@@ -103,11 +104,11 @@ def build_variants(model: MnistCnn, splits: MnistSplits, directory: Path) -> dic
 
 
 def compare(
-    variants: dict[str, Predictor], splits: MnistSplits, rule: EligibilityRule
+    variants: dict[str, Predictor], examples: MnistArrays, rule: EligibilityRule
 ) -> tuple[list[VariantResult], VariantResult]:
-    """Measure every variant on the test split (reference first) and pick the one to serve."""
-    pixels = to_pixels(torch.from_numpy(splits.test.images)).numpy()
-    labels = splits.test.labels.astype(np.int64)
+    """Measure every variant on ``examples`` (reference first) and pick the one to serve."""
+    pixels = to_pixels(torch.from_numpy(examples.images)).numpy()
+    labels = examples.labels.astype(np.int64)
     with one_thread():
         reference = predict_digits(variants[REFERENCE], pixels)
         results = [
@@ -127,6 +128,8 @@ def optimize(
     """Build, measure and choose: the whole optimisation step for one registered version."""
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        results, chosen = compare(build_variants(model, splits, directory), splits, rule)
+        # Chosen on the validation split: the test split stays unseen for the gate's report.
+        variants = build_variants(model, splits, directory)
+        results, chosen = compare(variants, splits.val, rule)
         files = {name: (directory / file).read_bytes() for name, file in VARIANT_FILES.items()}
     return OptimizedModel(model_version, mlflow_run_id, files, results, chosen.name)

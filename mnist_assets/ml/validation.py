@@ -31,17 +31,33 @@ class GateThresholds:
 
     min_accuracy: float  # on the held-out test split
     min_class_recall: float  # every digit, so no class is quietly sacrificed
-    max_regression: float  # how far the champion may beat the candidate
+    regression_alpha: float  # no_regression blocks a candidate worse at this significance
     max_shift_flip_rate: float  # behaviour (warning only): one-pixel shifts
     max_ood_confidence: float  # behaviour (warning only): blank and noise images
 
 
 @dataclass(frozen=True)
 class ChampionComparison:
-    """The registered champion, evaluated on the same test split as the candidate."""
+    """The registered champion and the candidate, digit by digit on the same test split."""
 
     version: str
-    accuracy: float
+    accuracy: float  # the champion's
+    champion_only: int  # test digits the champion gets right and the candidate wrong
+    candidate_only: int  # test digits the candidate gets right and the champion wrong
+    examples: int
+
+    @classmethod
+    def paired(
+        cls, version: str, champion_right: np.ndarray, candidate_right: np.ndarray
+    ) -> ChampionComparison:
+        """From two boolean arrays: was each test digit predicted right by each model."""
+        return cls(
+            version=version,
+            accuracy=float(champion_right.mean()),
+            champion_only=int((champion_right & ~candidate_right).sum()),
+            candidate_only=int((candidate_right & ~champion_right).sum()),
+            examples=len(champion_right),
+        )
 
 
 @dataclass(frozen=True)
@@ -88,10 +104,11 @@ class ValidationReport:
         )
 
 
-def test_accuracy(model: torch.nn.Module, splits: MnistSplits) -> float:
-    """Accuracy on the test split (how the champion is scored against a candidate)."""
+def right_on_test(model: torch.nn.Module, splits: MnistSplits) -> np.ndarray:
+    """For each test digit, whether ``model`` predicts it right (``bool [N]``)."""
     probabilities = predict_probabilities(model, to_pixels(torch.from_numpy(splits.test.images)))
-    return float((probabilities.argmax(1) == splits.test.labels).mean())
+    right: np.ndarray = probabilities.argmax(1) == splits.test.labels
+    return right
 
 
 def drift_reference(model: torch.nn.Module, splits: MnistSplits) -> BatchStatistics:
@@ -110,12 +127,23 @@ def validate(
     *,
     model_version: str,
     mlflow_run_id: str,
-    champion: ChampionComparison | None,
+    champion: tuple[str, torch.nn.Module] | None,
     thresholds: GateThresholds,
 ) -> ValidationReport:
-    """Evaluate ``model`` on the test split and build the full report."""
+    """Evaluate ``model`` on the test split and build the full report.
+
+    ``champion`` (version, model) is scored on the same test digits, for the paired
+    no-regression check.
+    """
     pixels = to_pixels(torch.from_numpy(splits.test.images))
     probabilities = predict_probabilities(model, pixels)
+    comparison = None
+    if champion is not None:
+        right = probabilities.argmax(1) == splits.test.labels
+        version, champion_model = champion
+        comparison = ChampionComparison.paired(
+            version, right_on_test(champion_model, splits), right
+        )
     return ValidationReport(
         model_version=model_version,
         mlflow_run_id=mlflow_run_id,
@@ -123,7 +151,7 @@ def validate(
         metrics=classification_metrics(splits.test.labels, probabilities),
         behaviour=probe_behaviour(model, pixels),
         latency=measure_latency(model, pixels),
-        champion=champion,
+        champion=comparison,
         thresholds=thresholds,
         drift_reference=drift_reference(model, splits),
     )

@@ -1,8 +1,9 @@
 """Inference variants side by side: accuracy against the eager reference, agreement, speed.
 
-A variant is eligible when it loses at most ``max_accuracy_drop`` of test accuracy and agrees
-with the reference on at least ``min_agreement`` of the test predictions; the fastest eligible
-variant at batch 1 serves (the reference itself is always eligible).
+A variant is eligible when it loses at most ``max_accuracy_drop`` of accuracy and agrees with
+the reference on at least ``min_agreement`` of the predictions, both on the validation split
+(the test split is the promotion gate's); the fastest eligible variant at batch 1 serves (the
+reference itself is always eligible).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class EligibilityRule:
 
 @dataclass(frozen=True)
 class VariantResult:
-    """One variant measured on the test split and on this machine's CPU (one thread)."""
+    """One variant measured on the examples it is chosen on and on this CPU (one thread)."""
 
     name: str
     runtime: str

@@ -14,7 +14,7 @@ import pytest
 from mnist_assets.deploy.probes import free_port
 from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.conftest import run
-from mnist_assets_tests.integration.test_whole_graph import TINY_RUN
+from mnist_assets_tests.integration.test_whole_graph import SHORT_RUN
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -90,7 +90,7 @@ def test_an_installed_package_deploys_from_another_folder(
         MNIST_PROMETHEUS_PORT=str(prometheus_port),
     )
     config = tmp_path / "tiny.json"
-    config.write_text(json.dumps(TINY_RUN))
+    config.write_text(json.dumps(SHORT_RUN))
     try:
         output = run(["mnist-assets", "deploy", "--run-config", str(config)], elsewhere, env, 600)
         assert "mnist-assets is live" in output

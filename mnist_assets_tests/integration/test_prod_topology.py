@@ -14,7 +14,7 @@ from mnist_assets.constants import REGISTERED_MODEL_NAME
 from mnist_assets.deploy.probes import free_port
 from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.conftest import run
-from mnist_assets_tests.integration.test_whole_graph import TINY_RUN
+from mnist_assets_tests.integration.test_whole_graph import SHORT_RUN
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -63,7 +63,7 @@ def test_a_materialisation_launched_over_graphql_lands_in_postgres(
     run_id = client.submit_job_execution(
         "__ASSET_JOB",
         repository_location_name="mnist_assets",
-        run_config=TINY_RUN,
+        run_config=SHORT_RUN,
         asset_selection=ASSETS,
     )
     deadline = time.monotonic() + 600

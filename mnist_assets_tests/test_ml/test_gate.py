@@ -10,13 +10,14 @@ from mnist_assets.ml.gate import (
     check_behaviour,
     check_class_recall,
     check_no_regression,
+    worse_p_value,
 )
 from mnist_assets.ml.inference import Latency
 from mnist_assets.ml.metrics import classification_metrics
 from mnist_assets.ml.validation import ChampionComparison, ValidationReport
 from mnist_assets_tests.configs import gate_thresholds
 
-LIMITS = gate_thresholds(min_accuracy=0.97, min_class_recall=0.90, max_regression=0.005)
+LIMITS = gate_thresholds(min_accuracy=0.97, min_class_recall=0.90, regression_alpha=0.05)
 WELL_BEHAVED = Behaviour(shift_flip_rate=0.0, blank_confidence=0.1, noise_confidence=0.1)
 
 
@@ -65,30 +66,53 @@ def test_class_recall_names_each_failing_digit() -> None:
     assert verdict.metadata["weakest_class"] == 9
 
 
+def _versus_champion(champion_only: int, candidate_only: int) -> ChampionComparison:
+    # 1,000 test digits; the candidate gets 990 right (the report's 99 % recall everywhere).
+    champion_right = 990 + champion_only - candidate_only
+    return ChampionComparison("1", champion_right / 1000, champion_only, candidate_only, 1000)
+
+
 @pytest.mark.parametrize(
-    ("champion_accuracy", "passed"),
+    ("champion_only", "candidate_only", "passed"),
     [
-        (0.990, True),  # the candidate equals the champion
-        (0.994, True),  # the champion leads by 0.4 pp, inside the 0.5 pp tolerance
-        (0.999, False),  # the champion leads by 0.9 pp
+        (0, 0, True),  # the same predictions
+        (6, 4, True),  # two digits apart: what two seeds of one recipe give
+        (5, 0, False),  # five to none: p = 1/32 = 0.031, the smallest lead that blocks
+        (4, 0, True),  # four to none: p = 0.0625, not enough evidence
+        (9, 1, False),  # the champion wins 9 of 10 disagreements: p = 0.011
+        (25, 5, False),  # 2 pp worse on 1,000 digits: p < 0.001
     ],
 )
-def test_no_regression_against_the_champion(champion_accuracy: float, passed: bool) -> None:
-    report = _report([0.99] * 10, ChampionComparison("1", champion_accuracy))
+def test_no_regression_blocks_only_a_candidate_worse_with_confidence(
+    champion_only: int, candidate_only: int, passed: bool
+) -> None:
+    report = _report([0.99] * 10, _versus_champion(champion_only, candidate_only))
     verdict = check_no_regression(report)
-    assert verdict.passed is passed
-    if not passed:
-        assert verdict.description == (
-            "champion v1 scores 99.90%, 0.90% above the candidate's 99.00% (tolerance 0.50%)"
-        )
+    assert verdict.passed is passed, verdict.description
+    assert verdict.metadata["champion_right_candidate_wrong"] == champion_only
+    assert verdict.description.endswith("not worse" if passed else "worse")
+
+
+def test_the_p_value_is_the_exact_binomial_tail() -> None:
+    assert worse_p_value(0, 0) == 1.0  # no disagreement, no evidence
+    assert worse_p_value(5, 0) == pytest.approx(1 / 32)
+    assert worse_p_value(9, 1) == pytest.approx(11 / 1024)
+    assert worse_p_value(1, 9) == pytest.approx(1 - 1 / 1024)  # the candidate is the better
+    verdict = check_no_regression(_report([0.99] * 10, _versus_champion(9, 1)))
+    assert verdict.description == (
+        "candidate 99.00% vs champion v1 99.80%; of the 10 test digits they disagree on, the "
+        "champion is right on 9, the candidate on 1 (McNemar p = 0.0107 < 0.05): worse"
+    )
 
 
 def test_report_round_trips_through_its_folder(tmp_path) -> None:
-    report = _report([0.99] * 10, ChampionComparison("1", 0.98))
+    report = _report([0.99] * 10, _versus_champion(3, 4))
     report.save(tmp_path)
     assert ValidationReport.load(tmp_path) == report
     assert (tmp_path / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
-    assert dataclasses.asdict(ValidationReport.load(tmp_path).thresholds)["max_regression"] == 0.005
+    assert (
+        dataclasses.asdict(ValidationReport.load(tmp_path).thresholds)["regression_alpha"] == 0.05
+    )
 
 
 def test_behaviour_warns_with_each_problem() -> None:

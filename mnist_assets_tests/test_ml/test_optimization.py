@@ -38,6 +38,18 @@ def test_every_variant_stays_within_the_rule_of_the_reference(optimized: Optimiz
     assert optimized.chosen_onnx() == optimized.files.get(chosen.name)
 
 
+def test_the_variant_is_chosen_on_validation_digits_never_on_the_gates_test_digits(
+    optimized: OptimizedModel, trained_model: MnistCnn, splits: MnistSplits
+) -> None:
+    reference = optimized.results[0]
+    for split, accurate in ((splits.val, True), (splits.test, False)):
+        pixels = to_pixels(torch.from_numpy(split.images)).numpy()
+        digits = predict_digits(TorchPredictor(trained_model), pixels)
+        accuracy = float((digits == split.labels).mean())
+        # The two splits' accuracies differ for this model, so this tells them apart.
+        assert (reference.accuracy == pytest.approx(accuracy)) is accurate
+
+
 def test_onnx_logits_match_eager_pytorch(
     trained_model: MnistCnn, splits: MnistSplits, tmp_path: Path
 ) -> None:

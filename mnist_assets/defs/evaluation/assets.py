@@ -17,7 +17,6 @@ from mnist_assets.ml.validation import (
     CONFUSION_FILE,
     ChampionComparison,
     ValidationReport,
-    test_accuracy,
     validate,
 )
 
@@ -51,10 +50,7 @@ def validation_report(
     champion_version = model_registry.version_with_alias(CHAMPION_ALIAS)
     champion = None
     if champion_version is not None:
-        champion_model = model_registry.load_version(champion_version)
-        champion = ChampionComparison(
-            str(champion_version.version), test_accuracy(champion_model, mnist_splits)
-        )
+        champion = (str(champion_version.version), model_registry.load_version(champion_version))
     report = validate(
         mnist_cnn.model,
         mnist_splits,
@@ -83,12 +79,21 @@ def validation_report(
         metadata={
             **{name: round(value, 5) for name, value in headline.items()},
             "model_version": report.model_version,
-            "champion": f"v{champion.version}: {champion.accuracy:.4f}" if champion else "none",
+            "champion": _champion_line(report.champion),
             "per_class": dg.MetadataValue.md(_per_class_table(report)),
             "confusion_matrix": dg.MetadataValue.md(
                 f"![confusion matrix](data:image/png;base64,{confusion_png})"
             ),
         },
+    )
+
+
+def _champion_line(champion: ChampionComparison | None) -> str:
+    if champion is None:
+        return "none"
+    return (
+        f"v{champion.version} {champion.accuracy:.2%}; right where the other is wrong: "
+        f"champion {champion.champion_only}, candidate {champion.candidate_only}"
     )
 
 
