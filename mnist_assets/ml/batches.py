@@ -8,9 +8,12 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -31,15 +34,30 @@ class BatchLimits:
     max_bytes: int = 200_000_000  # on disk, checked before anything is decoded
 
 
+def entry_kind(path: Path) -> str | None:
+    """None for a regular file or a plain folder; else what ``path`` is, without following it.
+
+    Symbolic links, FIFOs, sockets and devices are never opened: reading a FIFO blocks, and a
+    link leads anywhere.
+    """
+    mode = path.lstat().st_mode
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kinds = {stat.S_ISLNK: "a symbolic link", stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket"}
+    return next((kind for test, kind in kinds.items() if test(mode)), "a device")
+
+
 def read_batch(path: Path, limits: BatchLimits) -> MnistArrays:
     """The batch at ``path`` as uint8 images and labels (BatchError when it is malformed)."""
+    if (kind := entry_kind(path)) is not None:
+        raise BatchError(f"{path.name} is {kind}, not a regular file or folder: left unopened")
     size = _size_on_disk(path)
     if size > limits.max_bytes:
         raise BatchError(f"{path.name} is {size:,} bytes, over the limit of {limits.max_bytes:,}")
     if path.is_dir():
-        batch = _read_png_folder(path)
+        batch = _read_png_folder(path, limits)
     elif path.suffix == ".npz":
-        batch = _read_npz(path)
+        batch = _read_npz(path, limits)
     else:
         raise BatchError(f"{path.name}: expected a .npz file or a folder of PNGs")
     if len(batch) == 0:
@@ -71,24 +89,94 @@ def check_duplicates(batch: MnistArrays, known: set[str]) -> list[str]:
     return hashes.tolist()
 
 
+def _folder_files(folder: Path) -> list[Path]:
+    """Every entry below ``folder`` but folders, never following links (BatchError on odd ones)."""
+    files = []
+    for parent, _, names in os.walk(folder, followlinks=False):
+        for name in names:
+            file = Path(parent, name)
+            if (kind := entry_kind(file)) is not None:
+                relative = file.relative_to(folder)
+                raise BatchError(f"{folder.name}/{relative} is {kind}: left unopened")
+            files.append(file)
+    return sorted(files)
+
+
 def _size_on_disk(path: Path) -> int:
     if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return path.stat().st_size
+        return sum(file.lstat().st_size for file in _folder_files(path))
+    return path.lstat().st_size
 
 
-def _read_npz(path: Path) -> MnistArrays:
+# The .npz members a batch holds, and the element types each may have.
+NPZ_MEMBERS = {"images.npy": ("u", "f"), "labels.npy": ("u", "i")}
+
+
+def _read_npz(path: Path, limits: BatchLimits) -> MnistArrays:
+    """The archive's members, each checked by its declared shape and size before decompressing."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = {"images", "labels"} - set(archive.files)
+        with zipfile.ZipFile(path) as archive:
+            members = {info.filename: info for info in archive.infolist()}
+            missing = sorted(set(NPZ_MEMBERS) - set(members))
             if missing:
-                raise BatchError(f"{path.name} lacks {sorted(missing)} (has {archive.files})")
-            images, labels = archive["images"], archive["labels"]
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+                raise BatchError(f"{path.name} lacks {missing} (has {sorted(members)})")
+            arrays = {}
+            for name, kinds in NPZ_MEMBERS.items():
+                with archive.open(members[name]) as member:
+                    arrays[name] = _read_member(member, members[name], kinds, limits, path.name)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         if isinstance(exc, BatchError):
             raise
         raise BatchError(f"{path.name} is not a readable .npz archive ({exc})") from exc
+    images, labels = arrays["images.npy"], arrays["labels.npy"]
     return MnistArrays(_as_pixels(images, path.name), _as_labels(labels, len(images), path.name))
+
+
+def _read_member(
+    member: IO[bytes],
+    info: zipfile.ZipInfo,
+    kinds: tuple[str, ...],
+    limits: BatchLimits,
+    batch: str,
+) -> np.ndarray:
+    """One .npy member: its header first, then exactly the bytes that header declares."""
+    name = f"{batch}/{info.filename}"
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+    else:
+        raise BatchError(f"{name}: .npy format version {version} is not supported")
+    _check_declared(info, shape, dtype, kinds, limits, batch)
+    size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    data = member.read(size)  # decompresses no more than the checked size
+    if len(data) != size:
+        raise BatchError(f"{name} is truncated: {len(data):,} of {size:,} bytes")
+    return np.frombuffer(data, dtype).reshape(shape, order="F" if fortran else "C")
+
+
+def _check_declared(
+    info: zipfile.ZipInfo,
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+    kinds: tuple[str, ...],
+    limits: BatchLimits,
+    batch: str,
+) -> None:
+    """Refuse a member whose type, image count or uncompressed size is out of bounds."""
+    name = f"{batch}/{info.filename}"
+    if dtype.kind not in kinds or dtype.hasobject:
+        raise BatchError(f"{name} holds {dtype}, not numbers of the expected kind")
+    if shape and shape[0] > limits.max_images:
+        raise BatchError(f"{name} declares {shape[0]:,} entries, over {limits.max_images:,}")
+    values = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    ceiling = values + 4096  # the .npy header is at most a few hundred bytes
+    if info.file_size > ceiling or values > limits.max_images * 28 * 28 * 8:
+        raise BatchError(
+            f"{name} would unpack to {info.file_size:,} bytes for {list(shape)} {dtype}: "
+            "refused before decompressing"
+        )
 
 
 def _as_pixels(images: np.ndarray, name: str) -> np.ndarray:
@@ -121,8 +209,10 @@ def _as_labels(labels: np.ndarray, count: int, name: str) -> np.ndarray:
     return labels.astype(np.uint8)
 
 
-def _read_png_folder(folder: Path) -> MnistArrays:
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+def _read_png_folder(folder: Path, limits: BatchLimits) -> MnistArrays:
+    files = [p for p in _folder_files(folder) if not p.name.startswith(".")]
+    if len(files) > limits.max_images:
+        raise BatchError(f"{folder.name} holds {len(files):,} files, over {limits.max_images:,}")
     images, labels = [], []
     for file in files:
         relative = file.relative_to(folder)
@@ -149,10 +239,11 @@ def _png_label(relative: Path, batch: str) -> int:
 
 
 def _png_pixels(file: Path, name: str) -> np.ndarray:
+    """The pixels of a 28x28 PNG; its header's size is checked before any pixel is decoded."""
     try:
-        with Image.open(file) as image:
+        with Image.open(file, formats=["PNG"]) as image:  # reads the header only
             if image.size != IMAGE_SHAPE:
                 raise BatchError(f"{name} is {image.size[0]}x{image.size[1]}, expected 28x28")
             return np.asarray(image.convert("L"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
         raise BatchError(f"{name} is not a readable PNG ({exc})") from exc

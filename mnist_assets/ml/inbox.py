@@ -6,6 +6,7 @@ complete: such names are never picked up half-written.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -61,15 +62,23 @@ class Inbox:
             hashes = check_duplicates(batch, known)
         except BatchError as exc:
             return self._reject(path, str(exc))
+        except Exception as exc:  # whatever else breaks reading one entry refuses it alone
+            reason = f"{path.name} could not be read: {type(exc).__name__}: {exc}"
+            return self._reject(path, reason)
         stored = self.store.add(batch)
         known.update(hashes)
         _remove(path)
         return Admission(path.name, True, stored.name, batch)
 
     def _reject(self, path: Path, reason: str) -> Admission:
+        """Move ``path`` itself (a link, not what it points to) beside a note of ``reason``."""
         self.quarantine.mkdir(parents=True, exist_ok=True)
         target = self.quarantine / f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{path.name}"
-        shutil.move(path, target)
+        try:
+            # A rename, never a copy: copying would open a FIFO (and wait) or follow a link.
+            os.rename(path, target)
+        except OSError as exc:
+            return Admission(path.name, False, f"{reason}; left in place: {exc}")
         target.with_name(target.name + REASON_SUFFIX).write_text(reason + "\n")
         return Admission(path.name, False, reason)
 
