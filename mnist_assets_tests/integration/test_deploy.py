@@ -1,7 +1,6 @@
 """The real local deploy on the bundled data: serve, monitor, swap, roll back, undeploy."""
 
 import json
-import os
 import re
 import threading
 import time
@@ -20,6 +19,11 @@ from mnist_assets.deploy.state import DeployState
 from mnist_assets.monitoring.prometheus import Prometheus
 from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.conftest import run
+from mnist_assets_tests.integration.processes import (
+    any_process_mentions,
+    predictions_counted,
+    serve_and_stop,
+)
 from mnist_assets_tests.integration.test_whole_graph import SHORT_RUN
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -123,6 +127,14 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
         drift = prometheus.query("max(mnist_drift_score)")
         assert float(drift[0]["value"][1]) < 0.25  # ordinary test digits do not drift
 
+        # Another server on the project's BentoML home (a benchmark, a manual `bentoml serve`)
+        # starts and stops: the live slot's metrics keep counting.
+        serve_and_stop(first["bento"], cli_env)
+        counted = predictions_counted(url)
+        for image in pixels[:20]:
+            assert _post(f"{url}/predict", {"image": image.tolist()}) == 200
+        assert predictions_counted(url) >= counted + 20
+
         # Nothing changed: a second deploy retrains nothing and keeps the same bento.
         runs_before = len(mlflow.search_runs(mlflow.get_experiment_by_name("mnist").experiment_id))
         output = run(deploy, REPO_ROOT, cli_env, timeout=600)
@@ -164,7 +176,7 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
     assert state.live is not None
     assert not list((tmp_path / "run").glob("*.pid"))
     for name in ("gateway", "prometheus", f"bento-{state.live.slot}"):
-        assert not _any_process_mentions(str(tmp_path / "run")), name
+        assert not any_process_mentions(str(tmp_path / "run")), name
     with pytest.raises(OSError):
         urllib.request.urlopen(f"{url}/readyz", timeout=2)
 
@@ -199,18 +211,3 @@ def _readme_urls(port: int, prometheus_port: int) -> list[str]:
         u.replace(":8000", f":{port}").replace(":9090", f":{prometheus_port}").rstrip(".,")
         for u in urls
     ]
-
-
-def _any_process_mentions(text: str) -> bool:
-    """Whether a live (non-zombie) process has ``text`` in its command line."""
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            stat = (proc / "stat").read_text()
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if text in cmdline and stat.rsplit(")", 1)[1].split()[0] != "Z":
-            return True
-    return False
