@@ -13,3 +13,4 @@ BENTO_SERVICE_NAME = "mnist_service"
 METRIC_PREDICTIONS = "mnist_predictions_total"  # counter, label "digit"
 METRIC_CONFIDENCE = "mnist_prediction_confidence"  # histogram of the top probability
 METRIC_MEAN_INTENSITY = "mnist_input_mean_intensity"  # histogram of each input's mean pixel
+METRIC_MODEL_INFO = "mnist_model_info"  # gauge set by every worker at start: the series live

@@ -8,9 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from mnist_assets.constants import METRIC_CONFIDENCE, METRIC_MEAN_INTENSITY, METRIC_PREDICTIONS
+from mnist_assets.constants import (
+    METRIC_CONFIDENCE,
+    METRIC_MEAN_INTENSITY,
+    METRIC_MODEL_INFO,
+    METRIC_PREDICTIONS,
+)
 from mnist_assets.deploy.probes import free_port
 from mnist_assets.serving.metrics import CONFIDENCE_BUCKETS, MEAN_INTENSITY_BUCKETS
 
@@ -27,6 +32,11 @@ class TrafficExporter:
         self.mean = Histogram(
             METRIC_MEAN_INTENSITY, "", buckets=MEAN_INTENSITY_BUCKETS, registry=self.registry
         )
+
+    def announce_model(self, version: str = "1") -> None:
+        """Export the model gauge every served worker sets at start."""
+        info = Gauge(METRIC_MODEL_INFO, "", ["version", "tag"], registry=self.registry)
+        info.labels(version=version, tag=f"mnist-cnn:{version}").set(1)
 
     def observe(self, pixels: np.ndarray, digits: np.ndarray, confidences: np.ndarray) -> None:
         for image, digit, confidence in zip(pixels, digits, confidences, strict=True):

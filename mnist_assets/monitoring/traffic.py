@@ -10,7 +10,12 @@ from typing import Any
 import numpy as np
 from prometheus_client.parser import text_string_to_metric_families
 
-from mnist_assets.constants import METRIC_CONFIDENCE, METRIC_MEAN_INTENSITY, METRIC_PREDICTIONS
+from mnist_assets.constants import (
+    METRIC_CONFIDENCE,
+    METRIC_MEAN_INTENSITY,
+    METRIC_MODEL_INFO,
+    METRIC_PREDICTIONS,
+)
 from mnist_assets.ml.dataset import NUM_CLASSES
 from mnist_assets.ml.drift import (
     CONFIDENCE_BINS,
@@ -94,7 +99,16 @@ def _shares(cumulative: dict[float, float], bins: int, value_range: tuple[float,
 
 
 def from_prometheus(api: PrometheusApi, window_minutes: int) -> TrafficCounts:
-    """The service's traffic over the last ``window_minutes``, as Prometheus recorded it."""
+    """The service's traffic over the last ``window_minutes``, as Prometheus recorded it.
+
+    TrafficUnavailable ("no fresh data") when the service is scraped but exports none of its
+    own series now: whatever Prometheus still holds from before is stale.
+    """
+    up = api.query(f'up{{job="{JOB}"}} == 1')
+    if up and not api.query(f'{METRIC_MODEL_INFO}{{job="{JOB}"}}'):
+        raise TrafficUnavailable(
+            "no fresh data: the service answers scrapes but exports no mnist_* series"
+        )
 
     def increase(metric: str, label: str) -> dict[str, float]:
         expr = f'sum by ({label}) (increase({metric}{{job="{JOB}"}}[{window_minutes}m]))'

@@ -5,7 +5,12 @@ from collections import Counter
 import bentoml
 import numpy as np
 
-from mnist_assets.constants import METRIC_CONFIDENCE, METRIC_MEAN_INTENSITY, METRIC_PREDICTIONS
+from mnist_assets.constants import (
+    METRIC_CONFIDENCE,
+    METRIC_MEAN_INTENSITY,
+    METRIC_MODEL_INFO,
+    METRIC_PREDICTIONS,
+)
 from mnist_assets.ml.drift import CONFIDENCE_BINS, MEAN_BINS, MEAN_RANGE, upper_edges
 from mnist_assets.serving.schemas import Prediction
 
@@ -32,7 +37,7 @@ MEAN_INTENSITY = bentoml.metrics.Histogram(
     buckets=MEAN_INTENSITY_BUCKETS,
 )
 MODEL_INFO = bentoml.metrics.Gauge(
-    name="mnist_model_info",
+    name=METRIC_MODEL_INFO,
     documentation="The model serving (value 1), by registry version and bento model tag",
     labelnames=["version", "tag"],
     # One series per model across worker processes, not one per process id.
