@@ -13,7 +13,7 @@ import dagster as dg
 
 from mnist_assets import env
 from mnist_assets.cli.materialise import materialise
-from mnist_assets.deploy.probes import http_ok
+from mnist_assets.deploy.probes import auth_headers, http_ok
 from mnist_assets.deploy.stack import PROMETHEUS, DeployError, Deployment
 
 DOCKER_IMAGE = "mnist-service:latest"  # the image deploy/docker-compose.yml runs
@@ -160,15 +160,11 @@ def _deploy_docker() -> int:
 
 def _smoke(url: str) -> str:
     body = json.dumps({"image": SMOKE_DIGIT}).encode()
-    headers = {"content-type": "application/json", **_auth()}
+    headers = {"content-type": "application/json", **auth_headers()}
     request = urllib.request.Request(f"{url}/predict", body, headers, method="POST")
     with urllib.request.urlopen(request, timeout=10) as response:  # nosec B310
         answer = json.loads(response.read())
     return f"blank image -> digit {answer['digit']} at confidence {answer['confidence']:.2f}"
-
-
-def _auth() -> dict[str, str]:
-    return {"authorization": f"Bearer {token}"} if (token := env.api_token()) else {}
 
 
 def _print_summary(deployment: Deployment, seconds: float) -> None:
@@ -196,7 +192,7 @@ def _print_summary(deployment: Deployment, seconds: float) -> None:
 
 
 def _get_json(url: str) -> dict[str, Any]:
-    request = urllib.request.Request(url, headers=_auth())
+    request = urllib.request.Request(url, headers=auth_headers())
     with urllib.request.urlopen(request, timeout=10) as response:  # nosec B310
         answer: dict[str, Any] = json.loads(response.read())
     return answer

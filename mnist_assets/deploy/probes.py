@@ -7,6 +7,14 @@ import time
 import urllib.request
 from collections.abc import Callable
 
+from mnist_assets import env
+
+
+def auth_headers() -> dict[str, str]:
+    """The bearer token the service requires when ``MNIST_API_TOKEN`` is set, as a header."""
+    token = env.api_token()
+    return {"authorization": f"Bearer {token}"} if token else {}
+
 
 def http_ok(url: str, timeout: float = 2.0) -> bool:
     """Whether GET ``url`` answers 2xx."""

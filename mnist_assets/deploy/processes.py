@@ -50,7 +50,7 @@ class Supervisor:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        record = {"pid": process.pid, "command": command}
+        record = {"pid": process.pid, "command": command, "started": _start_time(process.pid)}
         self._pid_file(name).write_text(json.dumps(record) + "\n")
         # Until exec, the child still shows this process's command line.
         deadline = time.monotonic() + 10
@@ -68,7 +68,9 @@ class Supervisor:
         except (FileNotFoundError, json.JSONDecodeError):
             return None
         pid = int(record["pid"])
-        if _runs(pid, record["command"]):
+        # The same start time as recorded: the very process, not one that reused its number.
+        same = record.get("started") in (None, _start_time(pid))
+        if same and _runs(pid, record["command"]):
             return pid
         if not _alive(pid):
             path.unlink(missing_ok=True)  # it exited: the file is stale
@@ -113,6 +115,15 @@ def _state(pid: int) -> str | None:
     except OSError:
         return None
     return stat.rsplit(")", 1)[1].split()[0]
+
+
+def _start_time(pid: int) -> int | None:
+    """When ``pid`` started, in clock ticks since boot (field 22 of /proc/<pid>/stat)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[19])
 
 
 def _runs(pid: int, command: list[str]) -> bool:

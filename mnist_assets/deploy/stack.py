@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mnist_assets import env
 from mnist_assets.deploy.gateway import Gateway
-from mnist_assets.deploy.probes import free_port, http_ok, port_in_use, wait_until
+from mnist_assets.deploy.probes import auth_headers, free_port, http_ok, port_in_use, wait_until
 from mnist_assets.deploy.processes import Supervisor
 from mnist_assets.deploy.state import DeployState, Release
 from mnist_assets.monitoring.prometheus import Prometheus
@@ -82,7 +82,11 @@ class Deployment:
             return state.live
         slot = SLOTS[1] if state.live and state.live.slot == SLOTS[0] else SLOTS[0]
         port = self._start_bento(f"bento-{slot}", bento)
-        self._route(port)
+        try:
+            self._route(port)
+        except DeployError:  # refused before the gateway moved: the old release serves on
+            self.supervisor.stop(f"bento-{slot}")
+            raise
         if state.live is not None and state.live.slot != slot:
             time.sleep(1.0)  # let requests already sent to the old bento finish
             self.supervisor.stop(f"bento-{state.live.slot}")
@@ -152,6 +156,9 @@ class Deployment:
 
     def _route(self, port: int) -> None:
         """Point the gateway at ``port`` and wait until it answers from there."""
+        expected = served_model(f"http://127.0.0.1:{port}")
+        if expected is None:  # e.g. a token the deploy does not know: nothing to compare with
+            raise DeployError(f"the new bento on port {port} does not answer /model/info")
         gateway = Gateway(self.run_dir, self.host, self.port)
         gateway.write_config(port)
         if self.supervisor.pid(GATEWAY) is None:
@@ -159,9 +166,8 @@ class Deployment:
             self.supervisor.start(GATEWAY, gateway.command(), cwd=self.run_dir)
         else:
             gateway.reload()
-        expected = _model_info(f"http://127.0.0.1:{port}")
         wait_until(
-            lambda: _model_info(self.url) == expected,
+            lambda: served_model(self.url) == expected,
             30,
             f"gateway {self.url}",
             alive=lambda: self.supervisor.pid(GATEWAY) is not None,
@@ -174,9 +180,11 @@ class Deployment:
             )
 
 
-def _model_info(url: str) -> dict[str, object] | None:
+def served_model(url: str) -> dict[str, object] | None:
+    """What ``url`` serves (with the API token when one is set), None when it does not answer."""
+    request = urllib.request.Request(f"{url}/model/info", headers=auth_headers())
     try:
-        with urllib.request.urlopen(f"{url}/model/info", timeout=2) as response:  # nosec B310
+        with urllib.request.urlopen(request, timeout=2) as response:  # nosec B310
             info: dict[str, object] = json.loads(response.read())
             return info
     except (OSError, ValueError):

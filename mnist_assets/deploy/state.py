@@ -39,8 +39,16 @@ class DeployState:
         """Write atomically: a crash mid-write leaves the previous state, never half a file."""
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".tmp")
-        partial.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        with partial.open("w") as handle:
+            handle.write(json.dumps(asdict(self), indent=2) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())  # on disk before the rename makes it the state
         os.replace(partial, path)
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)  # and the rename itself survives a power cut
+        finally:
+            os.close(folder)
 
     def go_live(self, release: Release) -> None:
         """``release`` serves now; the one it replaces joins the history."""

@@ -105,7 +105,11 @@ def test_the_bento_serves_the_model_and_runtime_it_was_built_with(
     assert info["runtime"] == "onnxruntime-int8"
 
 
-def test_token_guards_predictions_and_leaves_monitoring_open(server: str) -> None:
+def test_token_guards_predictions_and_leaves_monitoring_open(
+    server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mnist_assets.deploy.stack import served_model
+
     image = [[0.0] * 28] * 28
     status, body = _post(f"{server}/predict", {"image": image})
     assert (status, body) == (401, {"error": "missing or wrong bearer token"})
@@ -113,6 +117,10 @@ def test_token_guards_predictions_and_leaves_monitoring_open(server: str) -> Non
     assert status == 400 and "at least 28 items" in json.dumps(body)
     with urllib.request.urlopen(f"{server}/health", timeout=5) as response:
         assert json.loads(response.read())["model_version"] == "7"
+    # The deploy's check of a new slot sends the token: a 401 never passes for its model.
+    assert served_model(server) is None
+    monkeypatch.setenv("MNIST_API_TOKEN", TOKEN)
+    assert served_model(server)["model_version"] == "7"
 
 
 def test_metrics_expose_the_mnist_series(server: str, splits: MnistSplits) -> None:

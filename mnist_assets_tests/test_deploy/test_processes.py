@@ -43,6 +43,22 @@ def test_a_pid_running_another_command_is_never_signalled(tmp_path: Path) -> Non
         other.wait()
 
 
+def test_a_reused_pid_running_the_same_command_is_never_signalled(tmp_path: Path) -> None:
+    # The same command line, but a process started at another time than the one recorded: the
+    # recorded process died and its number went to another (rare, and fatal to signal).
+    other = subprocess.Popen(SLEEPER)
+    try:
+        record = {"pid": other.pid, "command": SLEEPER, "started": 1}  # booted-at-tick-1
+        (tmp_path / "sleeper.pid").write_text(json.dumps(record))
+        supervisor = Supervisor(tmp_path)
+        assert supervisor.pid("sleeper") is None
+        assert supervisor.stop("sleeper") is False
+        assert other.poll() is None  # still running
+    finally:
+        other.kill()
+        other.wait()
+
+
 def test_output_goes_to_the_log_file(tmp_path: Path) -> None:
     supervisor = Supervisor(tmp_path)
     supervisor.start("echo", [sys.executable, "-c", "print('hello from the child')"])
