@@ -1,4 +1,6 @@
 import io
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +67,21 @@ def test_blank_and_broken_uploads() -> None:
     assert image_to_pixels(_png(np.full((40, 40), 255, dtype=np.uint8))).sum() == 0
     with pytest.raises(ImageDecodeError, match="not a PNG or JPEG image"):
         image_to_pixels(b"GIF89a but not really")
+    with pytest.raises(ImageDecodeError, match="not a PNG or JPEG image"):
+        image_to_pixels(_png(np.zeros((28, 28), dtype=np.uint8))[:40])  # truncated
+
+
+def test_huge_images_are_refused_from_their_header() -> None:
+    big = _png(np.zeros((2100, 2100), dtype=np.uint8))  # 4.41 million pixels
+    with pytest.raises(ImageDecodeError, match="2100x2100 pixels, over the 4,000,000-pixel"):
+        image_to_pixels(big)
+    # A tiny file whose header declares 20,000 x 20,000 pixels: refused, never decoded.
+    bomb = bytearray(_png(np.zeros((1, 1), dtype=np.uint8)))
+    ihdr = bomb.index(b"IHDR")
+    bomb[ihdr + 4 : ihdr + 12] = struct.pack(">II", 20_000, 20_000)
+    bomb[ihdr + 17 : ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(bomb[ihdr : ihdr + 17])))
+    with pytest.raises(ImageDecodeError, match="not a PNG or JPEG image this service reads"):
+        image_to_pixels(bytes(bomb))
 
 
 def test_saving_the_same_champion_twice_reuses_its_tag(tmp_path: Path, stored_model: str) -> None:
