@@ -7,10 +7,13 @@ on the old workers while new connections reach the new bento: no window where /p
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from mnist_assets.deploy.files import write_atomically
 
 NGINX_CONF = """\
 # Written by mnist-assets deploy; regenerated on every deploy, do not edit.
@@ -30,7 +33,7 @@ http {{
     client_max_body_size 64m;
     client_body_buffer_size 16m;
     proxy_max_temp_file_size 0;
-    include {state}/upstream.conf;
+    include {upstream};
     server {{
         listen {host}:{port};
         location / {{
@@ -72,24 +75,45 @@ class Gateway:
     def config(self) -> Path:
         return self.state / "nginx.conf"
 
+    @property
+    def upstream(self) -> Path:
+        return self.state / "upstream.conf"
+
     def write_config(self, upstream_port: int) -> None:
-        """Write nginx.conf and the upstream pointing at ``upstream_port``; check them."""
+        """Point the gateway's files at ``upstream_port``, checked by nginx first.
+
+        The new files replace the live ones only once ``nginx -t`` accepts them: when it
+        refuses them, GatewayError, and the live files stay as they were.
+        """
         self.state.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
-        (self.state / "upstream.conf").write_text(UPSTREAM_CONF.format(port=upstream_port))
-        self.config.write_text(
-            NGINX_CONF.format(
-                state=self.state, logs=self.run_dir / "logs", host=self.host, port=self.port
-            )
-        )
-        self._nginx("-t", "-q")
+        candidate = self.state / "candidate"
+        candidate.mkdir(exist_ok=True)
+        (candidate / "upstream.conf").write_text(UPSTREAM_CONF.format(port=upstream_port))
+        (candidate / "nginx.conf").write_text(self._main_config(candidate / "upstream.conf"))
+        self._nginx("-t", "-q", config=candidate / "nginx.conf")
+        write_atomically(self.upstream, (candidate / "upstream.conf").read_text())
+        write_atomically(self.config, self._main_config(self.upstream))
 
-    def command(self) -> list[str]:
+    def routed_port(self) -> int | None:
+        """The port the live upstream file sends requests to, None before the first deploy."""
+        if not self.upstream.exists():
+            return None
+        match = re.search(r"server 127\.0\.0\.1:(\d+);", self.upstream.read_text())
+        return int(match.group(1)) if match else None
+
+    def _main_config(self, upstream: Path) -> str:
+        logs = self.run_dir / "logs"
+        return NGINX_CONF.format(
+            state=self.state, logs=logs, host=self.host, port=self.port, upstream=upstream
+        )
+
+    def command(self, config: Path | None = None) -> list[str]:
         """The foreground nginx command a supervisor runs."""
         return [
             nginx_binary(),
             "-c",
-            str(self.config),
+            str(config or self.config),
             "-e",
             str(self.run_dir / "logs" / "gateway-error.log"),
         ]
@@ -98,8 +122,9 @@ class Gateway:
         """Graceful reload: new workers get the new upstream, old ones finish their requests."""
         self._nginx("-s", "reload")
 
-    def _nginx(self, *args: str) -> None:
-        done = subprocess.run([*self.command(), *args], capture_output=True, text=True, timeout=30)
+    def _nginx(self, *args: str, config: Path | None = None) -> None:
+        command = [*self.command(config), *args]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30)
         if done.returncode != 0:
             raise GatewayError(f"nginx {' '.join(args)} failed: {done.stderr.strip()}")
 

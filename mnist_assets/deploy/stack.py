@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mnist_assets import env
+from mnist_assets.deploy.files import change_lock
 from mnist_assets.deploy.gateway import Gateway
 from mnist_assets.deploy.probes import auth_headers, free_port, http_ok, port_in_use, wait_until
 from mnist_assets.deploy.processes import Supervisor
@@ -26,6 +27,7 @@ from mnist_assets.monitoring.prometheus import Prometheus
 GATEWAY, PROMETHEUS = "gateway", "prometheus"
 SLOTS = ("blue", "green")
 READY_TIMEOUT_S = 300  # a cold start imports torch and BentoML: tens of seconds on 2 cores
+LOCK_TIMEOUT_S = 2 * READY_TIMEOUT_S  # another change may be waiting for its bento to start
 
 
 class DeployError(RuntimeError):
@@ -76,8 +78,15 @@ class Deployment:
         )
 
     def serve(self, bento: str, model_version: str, rollback: bool = False) -> Release:
-        """Make ``bento`` the live release (a no-op when it already serves)."""
-        state = self.state()
+        """Make ``bento`` the live release (a no-op when it already serves).
+
+        Holds the deployment's lock: no other deploy, rollback or undeploy interleaves.
+        """
+        with change_lock(self.run_dir, LOCK_TIMEOUT_S):
+            return self._serve(bento, model_version, rollback)
+
+    def _serve(self, bento: str, model_version: str, rollback: bool) -> Release:
+        state = self._reconciled(self.state())
         if self.is_live(bento) and state.live is not None:
             return state.live
         slot = SLOTS[1] if state.live and state.live.slot == SLOTS[0] else SLOTS[0]
@@ -114,7 +123,28 @@ class Deployment:
 
     def stop(self) -> list[str]:
         """Stop every process this deployment started; returns the names that were running."""
-        return [name for name in self.supervisor.names() if self.supervisor.stop(name)]
+        with change_lock(self.run_dir, LOCK_TIMEOUT_S):
+            return [name for name in self.supervisor.names() if self.supervisor.stop(name)]
+
+    def _reconciled(self, state: DeployState) -> DeployState:
+        """The state as the gateway routes it.
+
+        A deploy killed after the gateway moved to its new slot but before it recorded that
+        left the state naming the old one: the slot the gateway routes to, running and
+        answering, is what serves, so it is recorded as live before anything else moves.
+        """
+        routed = Gateway(self.run_dir, self.host, self.port).routed_port()
+        if routed is None or (state.live is not None and state.live.port == routed):
+            return state
+        serving = served_model(f"http://127.0.0.1:{routed}")
+        recorded = state.live.slot if state.live else None
+        running = [s for s in SLOTS if s != recorded and self.supervisor.pid(f"bento-{s}")]
+        if serving is None or len(running) != 1:
+            return state  # nothing answers there: the swap below starts afresh
+        bento, version = str(serving.get("bento", "")), str(serving.get("model_version", ""))
+        state.go_live(Release(bento, version, running[0], routed))
+        state.save(self.state_file)
+        return state
 
     def _start_bento(self, name: str, bento: str) -> int:
         self.supervisor.stop(name)  # a leftover of an attempt that never went live

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from mnist_assets.deploy.files import write_atomically
 
 
 @dataclass(frozen=True)
@@ -37,18 +38,7 @@ class DeployState:
 
     def save(self, path: Path) -> None:
         """Write atomically: a crash mid-write leaves the previous state, never half a file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".tmp")
-        with partial.open("w") as handle:
-            handle.write(json.dumps(asdict(self), indent=2) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())  # on disk before the rename makes it the state
-        os.replace(partial, path)
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)  # and the rename itself survives a power cut
-        finally:
-            os.close(folder)
+        write_atomically(path, json.dumps(asdict(self), indent=2) + "\n")
 
     def go_live(self, release: Release) -> None:
         """``release`` serves now; the one it replaces joins the history."""
