@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from http_load import LoadResult, run_load
 
 from mnist_assets.constants import BENTO_SERVICE_NAME, CHAMPION_ALIAS, REGISTERED_MODEL_NAME
-from mnist_assets.deploy.bentos import MODEL_LABEL
+from mnist_assets.deploy.bentos import MODEL_LABEL, server_home
 from mnist_assets.env import data_root, mlflow_tracking_uri, state_dir
 from mnist_assets.ml.splits import MnistSplits
 
@@ -70,7 +71,9 @@ def main() -> None:
     splits = MnistSplits.load(data_root() / "mnist_splits")
     image = (splits.test.images[0].astype(np.float32) / 255).tolist()
     batch = (splits.test.images[:256].astype(np.float32) / 255).tolist()
-    env = {**os.environ, "MNIST_BENTO_MODEL": model_tag}
+    # The servers get a BentoML home of their own: a deployed service's metrics stay its own.
+    home = server_home(Path(tempfile.mkdtemp(prefix="serve-bench-")) / "bentoml")
+    env = {**os.environ, "MNIST_BENTO_MODEL": model_tag, "BENTOML_HOME": str(home)}
     env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"  # mlflow starts uvicorn by name
     env.pop("MNIST_API_TOKEN", None)
     print(f"bento {bento.tag} serving {model_tag}; {SECONDS:.0f} s per measurement\n")

@@ -15,7 +15,7 @@ import bentoml
 import yaml
 
 from mnist_assets.constants import BENTO_SERVICE_NAME
-from mnist_assets.env import PACKAGE_DIR, shipped_dir
+from mnist_assets.env import PACKAGE_DIR, bentoml_home, shipped_dir
 
 MODEL_LABEL = "bento_model"  # the bento label naming the stored model it serves
 SOURCE_LABEL = "source_sha256"  # the bento label fingerprinting the code it packs
@@ -85,6 +85,22 @@ def build_bento(model_tag: str, labels: dict[str, str]) -> tuple[bentoml.Bento, 
             raise RuntimeError(f"bentoml build failed:\n{done.stderr.strip() or done.stdout}")
     tag = done.stdout.strip().splitlines()[-1].removeprefix("__tag__:")
     return bentoml.bentos.get(tag), True
+
+
+def server_home(home: Path) -> Path:
+    """A fresh BentoML home for one server, sharing the project's bento and model stores.
+
+    BentoML keeps a server's Prometheus multiprocess files under its home and wipes them when
+    a server starts there: with a home of its own, no other `bentoml serve` (a benchmark, a
+    manual run, the other slot) can erase this server's metrics.
+    """
+    shutil.rmtree(home, ignore_errors=True)  # the files of this home's previous server
+    home.mkdir(parents=True)
+    shared = bentoml_home()
+    for store in ("bentos", "models"):
+        (shared / store).mkdir(parents=True, exist_ok=True)
+        (home / store).symlink_to(shared / store, target_is_directory=True)
+    return home
 
 
 def bento_for_model(model_version: str, mlflow_run_id: str) -> bentoml.Bento:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import time
 import urllib.request
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mnist_assets import env
+from mnist_assets.deploy.bentos import server_home
 from mnist_assets.deploy.files import change_lock
 from mnist_assets.deploy.gateway import Gateway
 from mnist_assets.deploy.probes import auth_headers, free_port, http_ok, port_in_use, wait_until
@@ -152,7 +152,9 @@ class Deployment:
         bentoml_cli = str(Path(sys.executable).parent / "bentoml")
         command = [bentoml_cli, "serve", bento, "--host", "127.0.0.1", "--port", str(port)]
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        slot_env = {**os.environ, "BENTOML_HOME": str(self._slot_home(name))}
+        # Each slot's metrics in a home of its own (see server_home).
+        home = server_home(self.run_dir / "slots" / name)
+        slot_env = {**os.environ, "BENTOML_HOME": str(home)}
         self.supervisor.start(name, command, env=slot_env, cwd=self.run_dir)
         try:
             wait_until(
@@ -167,22 +169,6 @@ class Deployment:
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
             raise DeployError(f"{exc}; the previous release keeps serving. {log}:\n{tail}") from exc
         return port
-
-    def _slot_home(self, name: str) -> Path:
-        """A BentoML home of the slot's own, sharing the project's bento and model stores.
-
-        BentoML keeps the Prometheus multiprocess files of a server under its home and wipes
-        them when a server starts: with a home per slot, no other `bentoml serve` (a benchmark,
-        a manual run) can erase the live slot's metrics.
-        """
-        home = self.run_dir / "slots" / name
-        shutil.rmtree(home, ignore_errors=True)  # the metrics of the slot's previous server
-        home.mkdir(parents=True)
-        shared = env.bentoml_home()
-        for store in ("bentos", "models"):
-            (shared / store).mkdir(parents=True, exist_ok=True)
-            (home / store).symlink_to(shared / store, target_is_directory=True)
-        return home
 
     def _route(self, port: int) -> None:
         """Point the gateway at ``port`` and wait until it answers from there."""

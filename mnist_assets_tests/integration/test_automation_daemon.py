@@ -180,3 +180,56 @@ def test_the_drift_sensor_fires_on_inverted_digits_read_from_prometheus(
     (request,) = tick(ordinary.cursor).run_requests
     assert request.tags[TRAINING_RUN_TAG] == "drift"
     assert float(request.tags["mnist/drift_score"]) > 0.25
+
+
+def _launch(env: dict[str, str], config: dict, reason: str) -> None:
+    """Submit a `retraining` run to the instance's queue, as the UI's Launchpad does."""
+    command = ["dagster", "job", "launch", "-w", str(REPO_ROOT / "workspace.yaml")]
+    command += ["-j", "retraining", "--config-json", json.dumps(config)]
+    run([*command, "--tags", json.dumps({"mnist/reason": reason})], REPO_ROOT, env)
+
+
+def _finished_runs(dagster_home: Path, count: int, timeout: float, log: Path) -> list:
+    """The ``count`` retraining runs and their stats, once all have finished, oldest first."""
+    deadline = time.monotonic() + timeout
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        while time.monotonic() < deadline:
+            runs = instance.get_runs(dg.RunsFilter(job_name="retraining"))
+            if len(runs) == count and all(r.is_finished for r in runs):
+                stats = [(r, instance.get_run_stats(r.run_id)) for r in runs]
+                return sorted(stats, key=lambda pair: pair[1].start_time)
+            time.sleep(3)
+    pytest.fail(f"{count} retraining runs did not finish; daemon log:\n{log.read_text()[-5000:]}")
+
+
+def test_training_runs_queue_one_at_a_time_and_a_worse_candidate_is_blocked(
+    env: dict[str, str], deployed: str, daemon: Path, dagster_home: Path
+) -> None:
+    # Two runs requested together: the queue (dagster.yaml, one mnist/training run at a time)
+    # starts the second only once the first has ended.
+    for reason in ("first", "second"):
+        _launch(env, AUTOMATION_RUN, reason)
+    (first, first_stats), (second, second_stats) = _finished_runs(dagster_home, 2, 600, daemon)
+    assert first.status == second.status == dg.DagsterRunStatus.SUCCESS
+    assert first_stats.end_time <= second_stats.start_time
+    champion = _get(f"{deployed}/model/info")
+
+    # One epoch at a tenth of the learning rate: a worse candidate. The gate blocks it; the
+    # champion keeps serving.
+    worse = json.loads(json.dumps(AUTOMATION_RUN))
+    worse["ops"]["mnist_cnn"]["config"]["training"].update(epochs=1, learning_rate=0.001)
+    _launch(env, worse, "worse")
+    *_, (blocked, _) = _finished_runs(dagster_home, 3, 600, daemon)
+    assert blocked.status == dg.DagsterRunStatus.FAILURE
+    assert _get(f"{deployed}/model/info") == champion
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        checks = [
+            record.event_log_entry.dagster_event.event_specific_data
+            for record in instance.get_records_for_run(blocked.run_id).records
+            if record.event_log_entry.dagster_event
+            and record.event_log_entry.dagster_event.event_type
+            == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        ]
+    failed = {c.check_name: c.description for c in checks if not c.passed}
+    assert failed, "the gate let a one-epoch candidate through"
+    assert set(failed) <= {"accuracy_threshold", "class_recall_floor", "no_regression"}
