@@ -41,10 +41,14 @@ class BatchStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self.directory / f"{len(self.batches()) + 1:05d}-{digest}.npz"
         partial = target.with_name(f".{target.name}.partial")
-        with partial.open("wb") as handle:
-            np.savez(handle, images=batch.images, labels=batch.labels)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            with partial.open("wb") as handle:
+                np.savez(handle, images=batch.images, labels=batch.labels)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:  # a full disk, say: no half-written file stays behind
+            partial.unlink(missing_ok=True)
+            raise
         partial.rename(target)  # atomic: a crash leaves the batch either whole or absent
         return target
 

@@ -59,11 +59,16 @@ def new_data_sensor(
     """
     inbox = incoming.inbox(mnist_source)
     pending = inbox.pending()
-    rejected = []
+    rejected, unstored = [], []
     if pending:
         known = set(image_hashes(mnist_source.source().load().images))
         for path in pending:
-            admission = inbox.admit(path, known)
+            try:
+                admission = inbox.admit(path, known)
+            except OSError as exc:  # the store could not take it (a full disk): try again later
+                context.log.error(f"could not store {path.name}, left in the inbox: {exc}")
+                unstored.append(path.name)
+                continue
             if admission.accepted and admission.batch is None:
                 context.log.info(f"{admission.name} was already accepted as {admission.detail}")
             elif admission.accepted:
@@ -74,7 +79,8 @@ def new_data_sensor(
     new = [path for path in inbox.store.batches() if path.name > (context.cursor or "")]
     if not new:
         quarantined = f"; quarantined {', '.join(rejected)}" if rejected else ""
-        return dg.SkipReason(f"no new labelled batches in {inbox.incoming}{quarantined}")
+        waiting = f"; could not store {', '.join(unstored)} (see the log)" if unstored else ""
+        return dg.SkipReason(f"no new labelled batches in {inbox.incoming}{quarantined}{waiting}")
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
