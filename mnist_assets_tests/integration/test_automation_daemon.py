@@ -23,6 +23,12 @@ from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.splits import MnistSplits
 from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.conftest import run
+from mnist_assets_tests.integration.daemon_runs import (
+    finished_runs,
+    finished_sensor_run,
+    launch,
+    wait_for_model,
+)
 from mnist_assets_tests.integration.test_whole_graph import SHORT_RUN
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -94,27 +100,6 @@ def daemon(env: dict[str, str], deployed: str, tmp_path: Path) -> Iterator[Path]
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def _wait_for_model(url: str, version: str, timeout: float, log: Path) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        info = _get(f"{url}/model/info")
-        if info["model_version"] == version:
-            return info
-        time.sleep(5)
-    pytest.fail(f"model v{version} never served; daemon log:\n{log.read_text()[-5000:]}")
-
-
-def _finished_sensor_run(dagster_home: Path, sensor: str, timeout: float = 120) -> dg.DagsterRun:
-    """The one run ``sensor`` launched, once it has finished (the swap precedes its last events)."""
-    deadline = time.monotonic() + timeout
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        while True:
-            (run,) = instance.get_runs(dg.RunsFilter(tags={"dagster/sensor_name": sensor}))
-            if run.is_finished or time.monotonic() > deadline:
-                return run
-            time.sleep(2)
-
-
 def test_a_dropped_batch_retrains_and_redeploys_by_itself(
     env: dict[str, str],
     deployed: str,
@@ -133,11 +118,11 @@ def test_a_dropped_batch_retrains_and_redeploys_by_itself(
     np.savez(incoming / ".delivery.npz", images=batch.images, labels=batch.labels)
     (incoming / ".delivery.npz").rename(incoming / "delivery.npz")
 
-    second = _wait_for_model(deployed, "2", timeout=480, log=daemon)
+    second = wait_for_model(deployed, "2", timeout=480, log=daemon)
     assert second["bento"] != first["bento"]
     assert not list(incoming.iterdir())
 
-    run = _finished_sensor_run(dagster_home, "new_data_sensor")
+    run = finished_sensor_run(dagster_home, "new_data_sensor")
     assert run.status == dg.DagsterRunStatus.SUCCESS
     assert run.tags["dagster/run_key"] == batch.content_hash()
     assert run.tags[TRAINING_RUN_TAG] == "new_data"
@@ -148,7 +133,11 @@ def test_a_dropped_batch_retrains_and_redeploys_by_itself(
 
 
 def test_the_drift_sensor_fires_on_inverted_digits_read_from_prometheus(
-    env: dict[str, str], deployed: str, splits: MnistSplits
+    env: dict[str, str],
+    deployed: str,
+    splits: MnistSplits,
+    dagster_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     registry = ModelRegistry(tracking_uri=f"sqlite:///{env['MNIST_MLFLOW_ROOT']}/mlflow.db")
     watch = DriftWatch(
@@ -159,10 +148,13 @@ def test_the_drift_sensor_fires_on_inverted_digits_read_from_prometheus(
     )
 
     def tick(cursor: str | None = None):
-        context = dg.build_sensor_context(
-            cursor=cursor, resources={"drift_watch": watch, "model_registry": registry}
-        )
-        return live_drift_sensor.evaluate_tick(context)
+        with dg.instance_for_test() as instance:  # an instance that trained nothing yet
+            context = dg.build_sensor_context(
+                cursor=cursor,
+                instance=instance,
+                resources={"drift_watch": watch, "model_registry": registry},
+            )
+            return live_drift_sensor.evaluate_tick(context)
 
     def send(pixels: np.ndarray) -> None:
         for start in range(0, len(pixels), 100):
@@ -181,25 +173,19 @@ def test_the_drift_sensor_fires_on_inverted_digits_read_from_prometheus(
     assert request.tags[TRAINING_RUN_TAG] == "drift"
     assert float(request.tags["mnist/drift_score"]) > 0.25
 
-
-def _launch(env: dict[str, str], config: dict, reason: str) -> None:
-    """Submit a `retraining` run to the instance's queue, as the UI's Launchpad does."""
-    command = ["dagster", "job", "launch", "-w", str(REPO_ROOT / "workspace.yaml")]
-    command += ["-j", "retraining", "--config-json", json.dumps(config)]
-    run([*command, "--tags", json.dumps({"mnist/reason": reason})], REPO_ROOT, env)
-
-
-def _finished_runs(dagster_home: Path, count: int, timeout: float, log: Path) -> list:
-    """The ``count`` retraining runs and their stats, once all have finished, oldest first."""
-    deadline = time.monotonic() + timeout
+    # Read against the deploy's instance, the champion trained on these very splits with the
+    # automation's configuration: drift without new labels requests no retraining.
+    monkeypatch.setenv("MNIST_AUTOMATION_RUN_CONFIG", env["MNIST_AUTOMATION_RUN_CONFIG"])
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        while time.monotonic() < deadline:
-            runs = instance.get_runs(dg.RunsFilter(job_name="retraining"))
-            if len(runs) == count and all(r.is_finished for r in runs):
-                stats = [(r, instance.get_run_stats(r.run_id)) for r in runs]
-                return sorted(stats, key=lambda pair: pair[1].start_time)
-            time.sleep(3)
-    pytest.fail(f"{count} retraining runs did not finish; daemon log:\n{log.read_text()[-5000:]}")
+        context = dg.build_sensor_context(
+            cursor=ordinary.cursor,
+            instance=instance,
+            resources={"drift_watch": watch, "model_registry": registry},
+        )
+        repeated = live_drift_sensor.evaluate_tick(context)
+    assert not repeated.run_requests
+    assert "drift without new labels" in repeated.skip_message
+    assert "retraining would repeat it" in repeated.skip_message
 
 
 def test_training_runs_queue_one_at_a_time_and_a_worse_candidate_is_blocked(
@@ -208,8 +194,8 @@ def test_training_runs_queue_one_at_a_time_and_a_worse_candidate_is_blocked(
     # Two runs requested together: the queue (dagster.yaml, one mnist/training run at a time)
     # starts the second only once the first has ended.
     for reason in ("first", "second"):
-        _launch(env, AUTOMATION_RUN, reason)
-    (first, first_stats), (second, second_stats) = _finished_runs(dagster_home, 2, 600, daemon)
+        launch(env, AUTOMATION_RUN, reason)
+    (first, first_stats), (second, second_stats) = finished_runs(dagster_home, 2, 600, daemon)
     assert first.status == second.status == dg.DagsterRunStatus.SUCCESS
     assert first_stats.end_time <= second_stats.start_time
     champion = _get(f"{deployed}/model/info")
@@ -218,8 +204,8 @@ def test_training_runs_queue_one_at_a_time_and_a_worse_candidate_is_blocked(
     # champion keeps serving.
     worse = json.loads(json.dumps(AUTOMATION_RUN))
     worse["ops"]["mnist_cnn"]["config"]["training"].update(epochs=1, learning_rate=0.001)
-    _launch(env, worse, "worse")
-    *_, (blocked, _) = _finished_runs(dagster_home, 3, 600, daemon)
+    launch(env, worse, "worse")
+    *_, (blocked, _) = finished_runs(dagster_home, 3, 600, daemon)
     assert blocked.status == dg.DagsterRunStatus.FAILURE
     assert _get(f"{deployed}/model/info") == champion
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:

@@ -49,10 +49,13 @@ def registry(splits: MnistSplits, tmp_path_factory: pytest.TempPathFactory) -> M
 
 def _tick(registry: ModelRegistry, service: str, cursor: str | None = None, **settings):
     watch = DriftWatch(prometheus_url=DOWN, service_url=service, **settings)
-    context = dg.build_sensor_context(
-        cursor=cursor, resources={"drift_watch": watch, "model_registry": registry}
-    )
-    return live_drift_sensor.evaluate_tick(context)
+    with dg.instance_for_test() as instance:  # no splits materialised: nothing repeats
+        context = dg.build_sensor_context(
+            cursor=cursor,
+            instance=instance,
+            resources={"drift_watch": watch, "model_registry": registry},
+        )
+        return live_drift_sensor.evaluate_tick(context)
 
 
 def _ordinary(exporter: TrafficExporter, splits: MnistSplits) -> None:

@@ -8,6 +8,7 @@ import dagster as dg
 
 from mnist_assets.constants import TRAINING_RUN_TAG
 from mnist_assets.defs.automation.jobs import retraining_job
+from mnist_assets.defs.automation.repeat_rule import repeats_the_champion
 from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.env import automation_run_config, config_defaults, prometheus_url, service_url
 from mnist_assets.ml.drift import drift_score
@@ -94,9 +95,15 @@ def live_drift_sensor(
     cursor = decision.state.to_cursor()
     if not decision.retrain or score is None:
         return dg.SensorResult(skip_reason=message, cursor=cursor)
+    run_config = automation_run_config()
+    if repeated := repeats_the_champion(context.instance, model_registry, run_config):
+        # Drift with no new labelled data: the same training again cannot fix it.
+        skip = f"drift without new labels ({decision.reason}): {repeated}"
+        context.log.warning(skip)
+        return dg.SensorResult(skip_reason=skip, cursor=cursor)
     request = dg.RunRequest(
         run_key=f"drift-{int(now)}",
-        run_config=automation_run_config(),
+        run_config=run_config,
         tags={
             TRAINING_RUN_TAG: "drift",
             "mnist/drift_score": f"{score:.4f}",

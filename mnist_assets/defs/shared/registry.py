@@ -80,6 +80,14 @@ class ModelRegistry(dg.ConfigurableResource):
             drift_reference=Path(drift),
         )
 
+    def champion_recipe(self) -> tuple[str, str, dict[str, str]] | None:
+        """The champion's version, the data version it trained on and its training params."""
+        version = self.version_with_alias(CHAMPION_ALIAS)
+        if version is None or version.run_id is None:
+            return None
+        run = self._client().get_run(version.run_id)
+        return str(version.version), run.data.tags.get("data_version", ""), dict(run.data.params)
+
     def champion_drift_reference(self) -> BatchStatistics | None:
         """The champion's drift reference, or None while there is no champion."""
         version = self.version_with_alias(CHAMPION_ALIAS)
