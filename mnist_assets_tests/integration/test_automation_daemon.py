@@ -148,12 +148,15 @@ def test_the_drift_sensor_fires_on_inverted_digits_read_from_prometheus(
     )
 
     def tick(cursor: str | None = None):
-        with dg.instance_for_test() as instance:  # an instance that trained nothing yet
-            context = dg.build_sensor_context(
+        # An instance that trained nothing yet.
+        with (
+            dg.instance_for_test() as instance,
+            dg.build_sensor_context(
                 cursor=cursor,
                 instance=instance,
                 resources={"drift_watch": watch, "model_registry": registry},
-            )
+            ) as context,
+        ):
             return live_drift_sensor.evaluate_tick(context)
 
     def send(pixels: np.ndarray) -> None:
@@ -176,12 +179,14 @@ def test_the_drift_sensor_fires_on_inverted_digits_read_from_prometheus(
     # Read against the deploy's instance, the champion trained on these very splits with the
     # automation's configuration: drift without new labels requests no retraining.
     monkeypatch.setenv("MNIST_AUTOMATION_RUN_CONFIG", env["MNIST_AUTOMATION_RUN_CONFIG"])
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        context = dg.build_sensor_context(
+    with (
+        dg.DagsterInstance.from_config(str(dagster_home)) as instance,
+        dg.build_sensor_context(
             cursor=ordinary.cursor,
             instance=instance,
             resources={"drift_watch": watch, "model_registry": registry},
-        )
+        ) as context,
+    ):
         repeated = live_drift_sensor.evaluate_tick(context)
     assert not repeated.run_requests
     assert "drift without new labels" in repeated.skip_message

@@ -38,8 +38,10 @@ def _splits_version(instance: dg.DagsterInstance, version: str) -> None:
 
 
 def _weekly(instance: dg.DagsterInstance, registry: ModelRegistry):
-    context = dg.build_schedule_context(instance=instance, resources={"model_registry": registry})
-    return weekly_retraining.evaluate_tick(context)
+    with dg.build_schedule_context(
+        instance=instance, resources={"model_registry": registry}
+    ) as context:
+        return weekly_retraining.evaluate_tick(context)
 
 
 def test_the_same_splits_and_settings_repeat_the_champion(registry: ModelRegistry) -> None:

@@ -49,12 +49,15 @@ def registry(splits: MnistSplits, tmp_path_factory: pytest.TempPathFactory) -> M
 
 def _tick(registry: ModelRegistry, service: str, cursor: str | None = None, **settings):
     watch = DriftWatch(prometheus_url=DOWN, service_url=service, **settings)
-    with dg.instance_for_test() as instance:  # no splits materialised: nothing repeats
-        context = dg.build_sensor_context(
+    # No splits materialised: nothing repeats.
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_sensor_context(
             cursor=cursor,
             instance=instance,
             resources={"drift_watch": watch, "model_registry": registry},
-        )
+        ) as context,
+    ):
         return live_drift_sensor.evaluate_tick(context)
 
 
