@@ -95,6 +95,10 @@ compare: install ## Compare the latest MLflow runs side by side (RUNS="id id" to
 benchmark: install ## Training speed: a DataLoader loop vs the project's loop
 	python benchmarks/train_speed.py
 
+.PHONY: benchmark-soak
+benchmark-soak: install ## 64 clients through a gateway of its own for 10 minutes: errors, latency, worker memory
+	python benchmarks/soak.py
+
 .PHONY: benchmark-gate
 benchmark-gate: install ## The promotion gate's false blocks and detections over pairs of trained models
 	python benchmarks/gate_power.py

@@ -31,7 +31,7 @@ from http_load import LoadResult, run_load
 
 from mnist_assets.constants import BENTO_SERVICE_NAME, CHAMPION_ALIAS, REGISTERED_MODEL_NAME
 from mnist_assets.deploy.bentos import MODEL_LABEL, server_home
-from mnist_assets.env import data_root, mlflow_tracking_uri, state_dir
+from mnist_assets.env import data_root, mlflow_tracking_uri, prepare_tool_homes, state_dir
 from mnist_assets.ml.splits import MnistSplits
 
 BIN = Path(sys.executable).parent
@@ -66,6 +66,7 @@ def server(command: list[str], ready_url: str, env: dict[str, str]) -> Iterator[
 
 
 def main() -> None:
+    prepare_tool_homes()  # the project's stores, as the mnist-assets command uses them
     bento = max(bentoml.bentos.list(BENTO_SERVICE_NAME), key=lambda b: b.info.creation_time)
     model_tag = bento.info.labels[MODEL_LABEL]
     splits = MnistSplits.load(data_root() / "mnist_splits")

@@ -50,6 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=int, default=10)
     args = parser.parse_args()
+    env.prepare_tool_homes()  # the project's stores, as the mnist-assets command uses them
 
     champion = ModelRegistry(tracking_uri=env.mlflow_tracking_uri()).version_with_alias(
         CHAMPION_ALIAS
