@@ -16,7 +16,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mnist_assets.constants import REGISTERED_MODEL_NAME, TRAINING_RUN_TAG
-from mnist_assets.defs.monitoring.live_drift import DriftWatch, live_drift_sensor
+from mnist_assets.defs.monitoring.live_drift import DriftWatch
 from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.deploy.probes import free_port
 from mnist_assets.ml.dataset import MnistArrays
@@ -30,6 +30,7 @@ from mnist_assets_tests.integration.daemon_runs import (
     wait_for_model,
 )
 from mnist_assets_tests.integration.test_whole_graph import SHORT_RUN
+from mnist_assets_tests.test_monitoring.test_drift_sensor import evaluate_drift
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -147,18 +148,6 @@ def test_the_drift_sensor_fires_on_inverted_digits_read_from_prometheus(
         sustained_minutes=0,
     )
 
-    def tick(cursor: str | None = None):
-        # An instance that trained nothing yet.
-        with (
-            dg.instance_for_test() as instance,
-            dg.build_sensor_context(
-                cursor=cursor,
-                instance=instance,
-                resources={"drift_watch": watch, "model_registry": registry},
-            ) as context,
-        ):
-            return live_drift_sensor.evaluate_tick(context)
-
     def send(pixels: np.ndarray) -> None:
         for start in range(0, len(pixels), 100):
             _post(f"{deployed}/predict/batch", {"images": pixels[start : start + 100].tolist()})
@@ -166,28 +155,21 @@ def test_the_drift_sensor_fires_on_inverted_digits_read_from_prometheus(
 
     digits = splits.test.images.astype(np.float32) / 255.0
     send(digits)
-    ordinary = tick()
+    ordinary = evaluate_drift(watch, registry)
     assert not ordinary.run_requests
     assert "is within the threshold" in ordinary.skip_message
     assert "(Prometheus, last 10 min)" in ordinary.skip_message
 
     send(1.0 - digits)
-    (request,) = tick(ordinary.cursor).run_requests
+    (request,) = evaluate_drift(watch, registry, ordinary.cursor).run_requests
     assert request.tags[TRAINING_RUN_TAG] == "drift"
     assert float(request.tags["mnist/drift_score"]) > 0.25
 
     # Read against the deploy's instance, the champion trained on these very splits with the
     # automation's configuration: drift without new labels requests no retraining.
     monkeypatch.setenv("MNIST_AUTOMATION_RUN_CONFIG", env["MNIST_AUTOMATION_RUN_CONFIG"])
-    with (
-        dg.DagsterInstance.from_config(str(dagster_home)) as instance,
-        dg.build_sensor_context(
-            cursor=ordinary.cursor,
-            instance=instance,
-            resources={"drift_watch": watch, "model_registry": registry},
-        ) as context,
-    ):
-        repeated = live_drift_sensor.evaluate_tick(context)
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        repeated = evaluate_drift(watch, registry, ordinary.cursor, instance)
     assert not repeated.run_requests
     assert "drift without new labels" in repeated.skip_message
     assert "retraining would repeat it" in repeated.skip_message

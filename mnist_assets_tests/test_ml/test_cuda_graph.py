@@ -41,6 +41,13 @@ def _digits(count: int, seed: int = 0) -> MnistArrays:
     return MnistArrays(images, labels.astype(np.int64))
 
 
+def _on_gpu(count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``count`` of the blob digits as the model's input on the GPU, and their labels."""
+    data = _digits(count)
+    pixels = torch.from_numpy(data.images).float().div(255).unsqueeze(1).cuda()
+    return pixels, torch.from_numpy(data.labels).cuda()
+
+
 def _one_step(cuda_graphs: bool, model: MnistCnn, batch: torch.Tensor, labels: torch.Tensor):
     config = _config(cuda_graphs=cuda_graphs, batch_size=len(labels), augment=False)
     config = dataclasses.replace(config, outlier_exposure=0.0)
@@ -54,9 +61,7 @@ def _one_step(cuda_graphs: bool, model: MnistCnn, batch: torch.Tensor, labels: t
 def test_the_graphed_step_computes_what_the_eager_step_computes() -> None:
     torch.manual_seed(0)
     model = MnistCnn(SMALL).cuda().train()
-    data = _digits(64)
-    batch = torch.from_numpy(data.images).float().div(255).unsqueeze(1).cuda()
-    labels = torch.from_numpy(data.labels).cuda()
+    batch, labels = _on_gpu(64)
     eager = _one_step(False, copy.deepcopy(model), batch, labels)
     graphed = _one_step(True, copy.deepcopy(model), batch, labels)
     torch.testing.assert_close(graphed[0], eager[0], rtol=1e-4, atol=1e-5)
@@ -76,9 +81,7 @@ def test_training_with_graphs_learns_and_short_batches_keep_the_graphs_gradients
 def test_a_short_eager_batch_hands_its_gradients_to_the_graph() -> None:
     torch.manual_seed(0)
     model = MnistCnn(SMALL).cuda().train()
-    data = _digits(96)
-    pixels = torch.from_numpy(data.images).float().div(255).unsqueeze(1).cuda()
-    labels = torch.from_numpy(data.labels).cuda()
+    pixels, labels = _on_gpu(96)
     config = _config(batch_size=64, augment=False, outlier_exposure=0.0)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
     generator = torch.Generator(device="cuda").manual_seed(0)

@@ -1,5 +1,6 @@
 """The live-drift sensor over its scenarios, reading a real /metrics endpoint and registry."""
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -47,18 +48,26 @@ def registry(splits: MnistSplits, tmp_path_factory: pytest.TempPathFactory) -> M
     return ModelRegistry(tracking_uri=uri)
 
 
+def evaluate_drift(
+    watch: DriftWatch,
+    registry: ModelRegistry,
+    cursor: str | None = None,
+    instance: dg.DagsterInstance | None = None,
+):
+    """One tick of the live-drift sensor; without ``instance``, one that trained nothing yet."""
+    with contextlib.ExitStack() as stack:
+        if instance is None:
+            instance = stack.enter_context(dg.instance_for_test())
+        resources = {"drift_watch": watch, "model_registry": registry}
+        context = stack.enter_context(
+            dg.build_sensor_context(cursor=cursor, instance=instance, resources=resources)
+        )
+        return live_drift_sensor.evaluate_tick(context)
+
+
 def _tick(registry: ModelRegistry, service: str, cursor: str | None = None, **settings):
     watch = DriftWatch(prometheus_url=DOWN, service_url=service, **settings)
-    # No splits materialised: nothing repeats.
-    with (
-        dg.instance_for_test() as instance,
-        dg.build_sensor_context(
-            cursor=cursor,
-            instance=instance,
-            resources={"drift_watch": watch, "model_registry": registry},
-        ) as context,
-    ):
-        return live_drift_sensor.evaluate_tick(context)
+    return evaluate_drift(watch, registry, cursor)
 
 
 def _ordinary(exporter: TrafficExporter, splits: MnistSplits) -> None:
