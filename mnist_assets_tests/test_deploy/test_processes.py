@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from mnist_assets.deploy.processes import Supervisor
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
@@ -29,30 +31,25 @@ def test_stale_pid_file_is_dropped(tmp_path: Path) -> None:
     assert not (tmp_path / "ghost.pid").exists()
 
 
-def test_a_pid_running_another_command_is_never_signalled(tmp_path: Path) -> None:
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    try:
-        record = {"pid": other.pid, "command": ["prometheus", "--config.file=x", "--storage=y"]}
-        (tmp_path / "prometheus.pid").write_text(json.dumps(record))
-        supervisor = Supervisor(tmp_path)
-        assert supervisor.pid("prometheus") is None
-        assert supervisor.stop("prometheus") is False
-        assert other.poll() is None  # still running
-    finally:
-        other.kill()
-        other.wait()
-
-
-def test_a_reused_pid_running_the_same_command_is_never_signalled(tmp_path: Path) -> None:
-    # The same command line, but a process started at another time than the one recorded: the
-    # recorded process died and its number went to another (rare, and fatal to signal).
+@pytest.mark.parametrize(
+    "recorded",
+    [
+        # A live pid whose command line is not the recorded one.
+        {"command": ["prometheus", "--config.file=x", "--storage=y"]},
+        # The recorded command line, but started at another time: the recorded process died
+        # and its number went to another (rare, and fatal to signal).
+        {"command": SLEEPER, "started": 1},
+    ],
+)
+def test_a_pid_that_is_not_the_recorded_process_is_never_signalled(
+    tmp_path: Path, recorded: dict
+) -> None:
     other = subprocess.Popen(SLEEPER)
     try:
-        record = {"pid": other.pid, "command": SLEEPER, "started": 1}  # booted-at-tick-1
-        (tmp_path / "sleeper.pid").write_text(json.dumps(record))
+        (tmp_path / "ghost.pid").write_text(json.dumps({"pid": other.pid, **recorded}))
         supervisor = Supervisor(tmp_path)
-        assert supervisor.pid("sleeper") is None
-        assert supervisor.stop("sleeper") is False
+        assert supervisor.pid("ghost") is None
+        assert supervisor.stop("ghost") is False
         assert other.poll() is None  # still running
     finally:
         other.kill()
