@@ -16,9 +16,12 @@ from mnist_assets import env
 from mnist_assets.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME
 from mnist_assets.serving import metrics
 from mnist_assets.serving.images import ImageDecodeError, image_to_pixels
-from mnist_assets.serving.middleware import BearerToken, BodySizeLimit
+from mnist_assets.serving.middleware import OPEN_PATHS, BearerToken, BodySizeLimit, DeclaredErrors
+from mnist_assets.serving.openapi import CompletedOpenApi
+from mnist_assets.serving.request_guard import RequestGuard, declared_inputs
 from mnist_assets.serving.schemas import (
     BatchPrediction,
+    Health,
     Image,
     Images,
     ModelInfo,
@@ -117,7 +120,7 @@ class MnistService:
         try:
             pixels = image_to_pixels(Path(image).read_bytes())
         except ImageDecodeError as exc:
-            raise bentoml.exceptions.InvalidArgument(str(exc)) from exc
+            raise bentoml.exceptions.InvalidArgument(f"image: {exc}") from exc
         return self._predict(pixels[None], confidence_threshold)[0]
 
 
@@ -131,7 +134,7 @@ async def _model_info(request: Request) -> JSONResponse:
 async def _health(request: Request) -> JSONResponse:
     """GET /health: up, with the model version, for humans and load balancers."""
     service: MnistService = bentoml.get_current_service()
-    return JSONResponse({"status": "ok", "model_version": service.info.model_version})
+    return JSONResponse(Health(status="ok", model_version=service.info.model_version).model_dump())
 
 
 # @bentoml.service returns a bentoml.Service, which its type hints present as the class itself.
@@ -140,6 +143,15 @@ service = cast(bentoml.Service[MnistService], MnistService)
 service.mount_asgi_app(
     Starlette(routes=[Route("/model/info", _model_info), Route("/health", _health)]), path="/"
 )
+# Outermost first: the size cap, the token, the document, the route guard, the error shape.
 service.add_asgi_middleware(BodySizeLimit, max_bytes=env.max_body_bytes())
 if token := env.api_token():
     service.add_asgi_middleware(BearerToken, token=token)
+service.add_asgi_middleware(
+    CompletedOpenApi,
+    token_required=bool(token),
+    open_paths=OPEN_PATHS,
+    gets={"/model/info": ModelInfo, "/health": Health},
+)
+service.add_asgi_middleware(RequestGuard, routes=declared_inputs(service.apis))
+service.add_asgi_middleware(DeclaredErrors)

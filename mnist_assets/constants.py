@@ -8,6 +8,7 @@ CHAMPION_ALIAS = "champion"  # the registered version that serves
 PREVIOUS_ALIAS = "previous"  # the champion it replaced, kept for rollback
 BENTO_MODEL_NAME = "mnist-cnn"  # the model in BentoML's model store
 BENTO_SERVICE_NAME = "mnist_service"
+SERVICE_POST_ROUTES = ("/predict", "/predict/batch", "/predict/image")  # the rest are GET
 
 # The service's own Prometheus metrics, read back by the drift sensor.
 METRIC_PREDICTIONS = "mnist_predictions_total"  # counter, label "digit"

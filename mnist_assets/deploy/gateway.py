@@ -13,6 +13,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from mnist_assets import env
+from mnist_assets.constants import SERVICE_POST_ROUTES
 from mnist_assets.deploy.files import write_atomically
 
 NGINX_CONF = """\
@@ -29,19 +31,46 @@ http {{
     fastcgi_temp_path {state}/fastcgi;
     uwsgi_temp_path {state}/uwsgi;
     scgi_temp_path {state}/scgi;
-    # Bodies stay in memory up to the service's own cap, which answers 413 with a message.
-    client_max_body_size 64m;
-    client_body_buffer_size 16m;
+    # The body cap is enforced here, streamed (chunked) bodies too, before the bento reads a
+    # byte; bodies under it stay in memory (a buffer a little larger than the cap: a chunked
+    # body that reaches it is found over the cap before a byte would go to a temporary file).
+    client_max_body_size {max_body};
+    client_body_buffer_size {body_buffer};
     proxy_max_temp_file_size 0;
+    # nginx answers TRACE itself; its 405 names the methods the path takes, as the bento's do.
+    map $uri $allowed_methods {{
+        default "GET, HEAD";
+{post_routes}
+    }}
     include {upstream};
     server {{
         listen {host}:{port};
+        # The gateway's own answers in the service's error shape ({{"error", "detail"}}).
+        error_page 413 @too_large;
+        error_page 405 @not_allowed;
+        error_page 502 503 504 =503 @unavailable;
         location / {{
             proxy_pass http://bento;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header Host $http_host;
             proxy_read_timeout 60s;
+        }}
+        location @too_large {{
+            default_type application/json;
+            return 413 '{{"error": "request body too large",
+                         "detail": "the body is over the limit of {max_body} bytes"}}';
+        }}
+        location @not_allowed {{
+            default_type application/json;
+            add_header Allow $allowed_methods always;
+            return 405 '{{"error": "Method Not Allowed", "detail": "$uri takes $allowed_methods"}}';
+        }}
+        location @unavailable {{
+            default_type application/json;
+            add_header Retry-After 5 always;
+            return 503 '{{"error": "service unavailable",
+                         "detail": "no bento answered; retry shortly"}}';
         }}
     }}
 }}
@@ -104,8 +133,16 @@ class Gateway:
 
     def _main_config(self, upstream: Path) -> str:
         logs = self.run_dir / "logs"
+        post_routes = "\n".join(f"        {route} POST;" for route in SERVICE_POST_ROUTES)
         return NGINX_CONF.format(
-            state=self.state, logs=logs, host=self.host, port=self.port, upstream=upstream
+            state=self.state,
+            logs=logs,
+            host=self.host,
+            port=self.port,
+            upstream=upstream,
+            max_body=env.max_body_bytes(),
+            body_buffer=env.max_body_bytes() + 64 * 1024,
+            post_routes=post_routes,
         )
 
     def command(self, config: Path | None = None) -> list[str]:

@@ -26,8 +26,11 @@ def image_to_pixels(data: bytes) -> np.ndarray:
                 f"image is {width}x{height} pixels, over the {MAX_PIXELS:,}-pixel limit"
             )
         grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
-        # Pillow refuses declared sizes far beyond its own limit before the check above runs.
+    except UnidentifiedImageError as exc:
+        raise ImageDecodeError("not a PNG or JPEG image") from exc
+    except (Image.DecompressionBombError, OSError, SyntaxError) as exc:
+        # Pillow refuses declared sizes far beyond its own limit before the check above runs,
+        # and names truncated or corrupt data.
         raise ImageDecodeError(f"not a PNG or JPEG image this service reads ({exc})") from exc
     if grey.mean() > 0.5:  # light background: a drawing or a scan
         grey = 1.0 - grey

@@ -1,29 +1,93 @@
-"""ASGI middleware in front of the service: a body-size cap and an optional bearer token."""
+"""ASGI middleware in front of the service.
 
+A body-size cap, an optional bearer token, and error answers in the declared shape.
+"""
+
+import contextlib
 import hmac
-import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from mnist_assets.serving.errors import declared_shape, error_body
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# (status, content type, body) -> the new body, or None to pass the answer on untouched
+Rewrite = Callable[[int, str, bytes], bytes | None]
 
 OPEN_PATHS = ("/health", "/livez", "/readyz", "/metrics", "/docs", "/schema.json")
 
 
-async def _reply(send: Send, status: int, error: str, headers: list | None = None) -> None:
-    body = json.dumps({"error": error}).encode()
+async def reply(
+    send: Send, status: int, error: str, detail: str = "", headers: list | None = None
+) -> None:
+    """Answer with a JSON error body without calling the app."""
+    body = error_body(error, detail)
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), *(headers or [])],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def call_rewriting(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, rewrite: Rewrite
+) -> None:
+    """Call ``app``, letting ``rewrite`` replace the body of whole (non-streamed) answers."""
+    start: Message | None = None
+    chunks: list[bytes] = []
+
+    async def buffering_send(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+            return
+        if message["type"] != "http.response.body" or start is None:
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+        content_type = dict(headers).get(b"content-type", b"").decode()
+        body = b"".join(chunks)
+        new_body = rewrite(start["status"], content_type, body)
+        if new_body is not None:
+            body = new_body
+            headers = [(k, v) for k, v in headers if k.lower() != b"content-type"]
+            headers.append((b"content-type", b"application/json"))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    await app(scope, receive, buffering_send)
+
+
+class DeclaredErrors:
+    """Every 4xx answer in the declared ``{"error", "detail"}`` shape, whoever produced it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == "/metrics":
+            await self.app(scope, receive, send)
+            return
+
+        def rewrite(status: int, content_type: str, body: bytes) -> bytes | None:
+            return declared_shape(status, body, content_type) if 400 <= status < 500 else None
+
+        await call_rewriting(self.app, scope, receive, send, rewrite)
 
 
 class BodySizeLimit:
@@ -36,9 +100,13 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and int(declared) > self.max_bytes:
-            await _reply(send, 413, f"request body over {self.max_bytes} bytes")
+        too_large = f"the body is over the limit of {self.max_bytes} bytes"
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if not declared.isdigit():
+            await reply(send, 400, "bad content-length header", declared.decode(errors="replace"))
+            return
+        if int(declared) > self.max_bytes:
+            await reply(send, 413, "request body too large", too_large)
             return
         seen = 0
 
@@ -50,10 +118,14 @@ class BodySizeLimit:
                 raise BodyTooLarge
             return message
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except BodyTooLarge:
-            await _reply(send, 413, f"request body over {self.max_bytes} bytes")
+        async def send_unless_too_large(message: Message) -> None:
+            if seen <= self.max_bytes:  # else the app is answering its own failed read
+                await send(message)
+
+        with contextlib.suppress(BodyTooLarge):  # BentoML may also catch it and answer 500
+            await self.app(scope, counting_receive, send_unless_too_large)
+        if seen > self.max_bytes:
+            await reply(send, 413, "request body too large", too_large)
 
 
 class BodyTooLarge(Exception):
@@ -71,6 +143,7 @@ class BearerToken:
             given = dict(scope["headers"]).get(b"authorization", b"")
             if not hmac.compare_digest(given, self.expected):
                 challenge = [(b"www-authenticate", b"Bearer")]
-                await _reply(send, 401, "missing or wrong bearer token", challenge)
+                detail = "send the header Authorization: Bearer <token>"
+                await reply(send, 401, "missing or wrong bearer token", detail, challenge)
                 return
         await self.app(scope, receive, send)

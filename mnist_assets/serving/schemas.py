@@ -40,3 +40,10 @@ class ModelInfo(BaseModel):
     git_commit: str
     test_accuracy: float
     runtime: str
+
+
+class Health(BaseModel):
+    """Up, with the version of the model serving."""
+
+    status: str
+    model_version: str

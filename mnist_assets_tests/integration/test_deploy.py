@@ -18,6 +18,7 @@ from mnist_assets.deploy.probes import free_port
 from mnist_assets.deploy.state import DeployState
 from mnist_assets.monitoring.prometheus import Prometheus
 from mnist_assets_tests import REPO_ROOT
+from mnist_assets_tests.integration.api_schema import assert_schemathesis_finds_nothing
 from mnist_assets_tests.integration.conftest import run
 from mnist_assets_tests.integration.processes import (
     any_process_mentions,
@@ -134,6 +135,9 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
         for image in pixels[:20]:
             assert _post(f"{url}/predict", {"image": image.tolist()}) == 200
         assert predictions_counted(url) >= counted + 20
+
+        # The API as clients reach it, through the gateway: schemathesis finds nothing.
+        assert_schemathesis_finds_nothing(url)
 
         # Nothing changed: a second deploy retrains nothing and keeps the same bento.
         runs_before = len(mlflow.search_runs(mlflow.get_experiment_by_name("mnist").experiment_id))

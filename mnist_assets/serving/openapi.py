@@ -1,0 +1,87 @@
+"""The service's OpenAPI document, completed with the answers the middleware adds.
+
+BentoML documents 200, 400, 404 and 500 for each prediction route; the middleware also answers
+413 (body over the limit), 415 (undeclared content type) and, with a token set, 401. Clients
+and schema-checking tools see every status the service can send, each with its body schema.
+"""
+
+import json
+from collections.abc import Mapping
+
+from pydantic import BaseModel
+
+from mnist_assets.serving.middleware import ASGIApp, Receive, Scope, Send, call_rewriting
+
+REF = "#/components/schemas/{model}"
+ERROR_SCHEMA = {"$ref": "#/components/schemas/InvalidArgument"}  # {"error": str, "detail": str}
+ADDED = {
+    "413": "Request body over the service's size limit",
+    "415": "Content type not declared for this route",
+}
+UNAUTHORISED = {"401": "Missing or wrong bearer token"}
+
+
+def completed(
+    spec: dict,
+    token_required: bool,
+    open_paths: tuple[str, ...],
+    gets: Mapping[str, type[BaseModel]],
+) -> dict:
+    """``spec`` completed in place.
+
+    The mounted GET routes (``gets``: path -> answer model) are documented, and the
+    middleware's answers declared on every operation they can reach.
+    """
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    for path, model in gets.items():
+        schemas[model.__name__] = model.model_json_schema(ref_template=REF)
+        answer = {"schema": {"$ref": REF.format(model=model.__name__)}}
+        spec.setdefault("paths", {})[path] = {
+            "get": {
+                "summary": (model.__doc__ or "").strip(),
+                "responses": {
+                    "200": {"description": "OK", "content": {"application/json": answer}}
+                },
+            }
+        }
+    for path, item in spec.get("paths", {}).items():
+        for method, operation in item.items():
+            added = dict(ADDED) if method == "post" else {}
+            if "requestBody" in operation:  # a prediction without a body is refused, not empty
+                operation["requestBody"]["required"] = True
+            if token_required and not path.startswith(open_paths):
+                added |= UNAUTHORISED
+            for status, description in added.items():
+                operation.setdefault("responses", {})[status] = {
+                    "description": description,
+                    "content": {"application/json": {"schema": ERROR_SCHEMA}},
+                }
+    return spec
+
+
+class CompletedOpenApi:
+    """Serve ``/docs.json`` completed by :func:`completed`."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        token_required: bool,
+        open_paths: tuple[str, ...],
+        gets: Mapping[str, type[BaseModel]],
+    ) -> None:
+        self.app = app
+        self.token_required, self.open_paths, self.gets = token_required, open_paths, gets
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/docs.json":
+            await self.app(scope, receive, send)
+            return
+
+        def rewrite(status: int, content_type: str, body: bytes) -> bytes | None:
+            if status != 200:
+                return None
+            spec = json.loads(body)
+            completed(spec, self.token_required, self.open_paths, self.gets)
+            return json.dumps(spec).encode()
+
+        await call_rewriting(self.app, scope, receive, send, rewrite)

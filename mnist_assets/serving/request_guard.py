@@ -1,0 +1,142 @@
+"""Refuse what a prediction route does not declare before BentoML reads it.
+
+BentoML deserialises whatever content type a request names (its pickle format among them),
+answers a multipart body without a boundary with a 500, and treats a text part where a file
+belongs as a URL or path to fetch. The guard lets through only each route's declared media
+type, and on multipart routes only the declared parts: files where files belong, text elsewhere.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+
+from mnist_assets.serving.middleware import ASGIApp, Message, Receive, Scope, Send, reply
+
+MULTIPART = "multipart/form-data"
+
+
+@dataclass(frozen=True)
+class DeclaredInput:
+    """What one route's request body must be."""
+
+    media_type: str
+    fields: frozenset[str]
+    file_fields: frozenset[str]  # on multipart routes: parts that must be uploaded files
+
+
+def declared_inputs(apis: Mapping[str, Any]) -> dict[str, DeclaredInput]:
+    """Route -> declared input, read from a BentoML service's ``apis``."""
+    return {
+        api.route: DeclaredInput(
+            media_type=api.input_spec.mime_type(),
+            fields=frozenset(api.input_spec.model_fields),
+            file_fields=frozenset(api.input_spec.multipart_fields),
+        )
+        for api in apis.values()
+    }
+
+
+def media_type_of(header: str) -> tuple[str, dict[str, str]]:
+    """``'Multipart/Form-Data; boundary=x'`` -> ``('multipart/form-data', {'boundary': 'x'})``."""
+    kind, *options = header.split(";")
+    params = {}
+    for option in options:
+        key, _, value = option.partition("=")
+        params[key.strip().lower()] = value.strip().strip('"')
+    return kind.strip().lower(), params
+
+
+def upload_problem(form: Any, declared: DeclaredInput) -> str | None:
+    """What is wrong with the parts of a multipart body, or None."""
+    names = [name for name, _ in form.multi_items()]
+    if unknown := sorted(set(names) - declared.fields):
+        takes = ", ".join(sorted(declared.fields))
+        return f"unknown part {', '.join(unknown)}; this route takes {takes}"
+    if repeated := sorted({name for name in names if names.count(name) > 1}):
+        return f"part {', '.join(repeated)} sent more than once"
+    for name in sorted(declared.file_fields):
+        if name not in form:
+            return f"{name}: required, an uploaded PNG or JPEG file part"
+        if not isinstance(form[name], UploadFile):
+            return f"{name}: must be an uploaded file part (with a filename), not text"
+    for name in sorted(set(names) - declared.file_fields):
+        if isinstance(form[name], UploadFile):
+            return f"{name}: must be a text part, not a file"
+    return None
+
+
+class RequestGuard:
+    """415 for undeclared content types, 400 for malformed or undeclared multipart parts."""
+
+    def __init__(self, app: ASGIApp, routes: Mapping[str, DeclaredInput]) -> None:
+        self.app, self.routes = app, routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        declared = self.routes.get(scope["path"]) if scope["type"] == "http" else None
+        if declared is None or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope["headers"]).get(b"content-type", b"").decode(errors="replace")
+        media_type, params = media_type_of(header)
+        if media_type != declared.media_type:
+            sent = media_type or "a body without a content type"
+            detail = f"{scope['path']} takes {declared.media_type}, not {sent}"
+            await reply(send, 415, "unsupported content type", detail)
+            return
+        if media_type == MULTIPART:
+            if not params.get("boundary"):
+                detail = "the content-type header must carry boundary=..."
+                await reply(send, 400, "multipart body without a boundary", detail)
+                return
+            body = await _read_body(receive)
+            if problem := await _parts_problem(scope, body, declared):
+                await reply(send, 400, "bad multipart upload", problem)
+                return
+            receive = _replaying(body, receive)
+        await self.app(scope, receive, send)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()  # the client's disconnect, when it comes
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _parts_problem(scope: Scope, body: bytes, declared: DeclaredInput) -> str | None:
+    request = Request(scope, _replaying(body, _never))
+    try:
+        limit = len(declared.fields)
+        form = await request.form(max_files=limit, max_fields=limit)
+    except HTTPException as exc:  # Starlette's own words on a malformed body
+        return str(exc.detail)
+    except MultiPartException as exc:
+        return exc.message
+    try:
+        return upload_problem(form, declared)
+    finally:
+        await form.close()
+
+
+async def _never() -> Message:
+    return {"type": "http.disconnect"}
