@@ -26,6 +26,7 @@ from mnist_assets.serving.schemas import (
     Images,
     ModelInfo,
     Prediction,
+    RecentInputs,
     Threshold,
 )
 
@@ -53,12 +54,18 @@ class MnistService:
         from mnist_assets.ml.drift import BatchStatistics
         from mnist_assets.serving.live_drift import LiveDrift
         from mnist_assets.serving.model_store import DRIFT_REFERENCE, load_predictor
+        from mnist_assets.serving.recent_inputs import InputRing, server_folder
 
         torch.set_num_threads(1)  # one thread per worker: small convs gain nothing from more
         # The variant mnist_bento packed: int8 ONNX Runtime when it kept the accuracy.
         self.predictor = load_predictor(self.model_ref)
         self.drift = LiveDrift(BatchStatistics.load(Path(self.model_ref.path) / DRIFT_REFERENCE))
         metrics.DRIFT_SCORE.set(float("nan"))  # no score until a window of traffic has arrived
+        # The recent inputs the drift sensor saves for labelling (monitoring.yaml, review).
+        ring_size = env.monitoring_settings()["review"]["ring_size"]
+        self.recent_folder = server_folder(env.bentoml_home() / "recent_inputs")
+        worker = bentoml.server_context.worker_index or 0
+        self.recent = InputRing(self.recent_folder, worker, ring_size) if ring_size else None
         labels, extra = self.model_ref.info.labels, self.model_ref.info.metadata
         self.info = ModelInfo(
             bento_model=str(self.model_ref.tag),
@@ -90,6 +97,8 @@ class MnistService:
             for row in probabilities
         ]
         metrics.observe(pixels, predictions)
+        if self.recent is not None:
+            self.recent.add(pixels)
         score = self.drift.update(pixels, probabilities.argmax(1), probabilities.max(1))
         if score is not None:
             metrics.DRIFT_SCORE.set(score)
@@ -131,6 +140,15 @@ async def _model_info(request: Request) -> JSONResponse:
     return JSONResponse(instance.info.model_copy(update={"bento": bento}).model_dump())
 
 
+async def _recent_inputs(request: Request) -> JSONResponse:
+    """GET /inputs/recent: the inputs every worker kept, for labelling drifted traffic."""
+    from mnist_assets.serving.recent_inputs import read_rings
+
+    instance: MnistService = bentoml.get_current_service()
+    images, workers = read_rings(instance.recent_folder)
+    return JSONResponse(RecentInputs(images=images.tolist(), workers=workers).model_dump())
+
+
 async def _health(request: Request) -> JSONResponse:
     """GET /health: up, with the model version, for humans and load balancers."""
     service: MnistService = bentoml.get_current_service()
@@ -141,7 +159,14 @@ async def _health(request: Request) -> JSONResponse:
 service = cast(bentoml.Service[MnistService], MnistService)
 # BentoML's own routes are POST; these GETs sit behind them in a small mounted app.
 service.mount_asgi_app(
-    Starlette(routes=[Route("/model/info", _model_info), Route("/health", _health)]), path="/"
+    Starlette(
+        routes=[
+            Route("/model/info", _model_info),
+            Route("/inputs/recent", _recent_inputs),
+            Route("/health", _health),
+        ]
+    ),
+    path="/",
 )
 # Outermost first: the size cap, the token, the document, the route guard, the error shape.
 service.add_asgi_middleware(BodySizeLimit, max_bytes=env.max_body_bytes())
@@ -151,7 +176,7 @@ service.add_asgi_middleware(
     CompletedOpenApi,
     token_required=bool(token),
     open_paths=OPEN_PATHS,
-    gets={"/model/info": ModelInfo, "/health": Health},
+    gets={"/model/info": ModelInfo, "/inputs/recent": RecentInputs, "/health": Health},
 )
 service.add_asgi_middleware(RequestGuard, routes=declared_inputs(service.apis))
 service.add_asgi_middleware(DeclaredErrors)

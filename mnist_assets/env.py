@@ -94,6 +94,28 @@ def config_defaults(name: str) -> dict[str, Any]:
     return loaded
 
 
+def monitoring_settings() -> dict[str, Any]:
+    """``configs/monitoring.yaml``, with the keys of ``MNIST_MONITORING_CONFIG`` taking precedence.
+
+    That variable names a YAML file of the same shape; a section or key the defaults lack is
+    an error.
+    """
+    settings = config_defaults("monitoring")
+    path = os.environ.get("MNIST_MONITORING_CONFIG")
+    if not path:
+        return settings
+    with state_path(path).open() as handle:
+        override = yaml.safe_load(handle) or {}
+    for section, values in override.items():
+        if section not in settings or not isinstance(values, dict):
+            sections = ", ".join(settings)
+            raise ValueError(f"{path}: {section} is no section of monitoring.yaml ({sections})")
+        if unknown := sorted(set(values) - set(settings[section])):
+            raise ValueError(f"{path}: {section}.{unknown[0]} is no setting of monitoring.yaml")
+        settings[section].update(values)
+    return settings
+
+
 def source_kind() -> str:
     """The MNIST source to use unless a run says otherwise (``MNIST_SOURCE`` wins)."""
     return os.environ.get("MNIST_SOURCE") or config_defaults("data")["source"]["kind"]

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mnist_assets.serving.pids import pid_exists
+
 
 @dataclass(frozen=True)
 class Supervisor:
@@ -95,12 +97,8 @@ class Supervisor:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not pid_exists(pid):
         return False
-    except PermissionError:
-        return True
     # A zombie child of this process counts as gone once reaped.
     try:
         done, _ = os.waitpid(pid, os.WNOHANG)

@@ -47,3 +47,10 @@ class Health(BaseModel):
 
     status: str
     model_version: str
+
+
+class RecentInputs(BaseModel):
+    """The inputs the service's workers kept, oldest first per worker, as 28x28 bytes (0-255)."""
+
+    images: list[list[list[int]]]
+    workers: int  # how many workers' rings they come from

@@ -95,3 +95,22 @@ def test_the_drift_alert_fires_where_the_drift_sensor_acts() -> None:
     (rule,) = [r for r in ALERTS["groups"][0]["rules"] if r["alert"] == "MnistInputDrift"]
     assert rule["expr"].endswith(f"> {drift['threshold']}")
     assert rule["for"] == f"{drift['sustained_minutes']}m"
+
+
+def test_monitoring_settings_take_a_file_of_the_same_shape(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    defaults = config_defaults("monitoring")
+    assert env.monitoring_settings() == defaults
+    override = tmp_path / "monitoring.yaml"
+    override.write_text(yaml.safe_dump({"drift": {"sustained_minutes": 0.5}}))
+    monkeypatch.setenv("MNIST_MONITORING_CONFIG", str(override))
+    settings = env.monitoring_settings()
+    assert settings["drift"] == {**defaults["drift"], "sustained_minutes": 0.5}
+    assert settings["review"] == defaults["review"]
+    override.write_text(yaml.safe_dump({"drift": {"sustain_minutes": 1}}))  # a typo
+    with pytest.raises(ValueError, match=r"drift\.sustain_minutes is no setting"):
+        env.monitoring_settings()
+    override.write_text(yaml.safe_dump({"alerts": {"x": 1}}))  # no such section
+    with pytest.raises(ValueError, match=r"alerts is no section of monitoring\.yaml \(drift, "):
+        env.monitoring_settings()
