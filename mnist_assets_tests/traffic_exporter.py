@@ -1,14 +1,25 @@
-"""A /metrics endpoint counting traffic with the service's own metric names and buckets.
+"""The service's monitoring endpoints without a model: ``/metrics`` counting traffic with the
+service's own metric names and buckets, and ``/inputs/recent`` holding the inputs it saw.
 
-The real prometheus_client exporter, fed with real digits, so the drift readers parse exactly
+The real prometheus_client exposition, fed with real digits, so the drift readers parse exactly
 what a served bento exposes.
 """
 
+import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 from mnist_assets.constants import (
     METRIC_CONFIDENCE,
@@ -32,6 +43,7 @@ class TrafficExporter:
         self.mean = Histogram(
             METRIC_MEAN_INTENSITY, "", buckets=MEAN_INTENSITY_BUCKETS, registry=self.registry
         )
+        self.kept: list[np.ndarray] = []  # the inputs, as the service's ring keeps them
 
     def announce_model(self, version: str = "1") -> None:
         """Export the model gauge every served worker sets at start."""
@@ -43,15 +55,41 @@ class TrafficExporter:
             self.predictions.labels(digit=str(digit)).inc()
             self.confidence.observe(float(confidence))
             self.mean.observe(float(image.mean()))
+            self.kept.append(np.rint(image * 255.0).astype(np.uint8))
+
+
+class _Endpoints(BaseHTTPRequestHandler):
+    exporter: TrafficExporter
+
+    def do_GET(self) -> None:
+        if self.path == "/metrics":
+            body, kind = generate_latest(self.exporter.registry), CONTENT_TYPE_LATEST
+        elif self.path == "/inputs/recent":
+            images = [image.tolist() for image in self.exporter.kept]
+            body, kind = json.dumps({"images": images, "workers": 1}).encode(), "application/json"
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("content-type", kind)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
 
 
 @contextmanager
 def serving_traffic() -> Iterator[tuple[TrafficExporter, str]]:
-    """An exporter and the base URL whose ``/metrics`` shows it."""
-    exporter, port = TrafficExporter(), free_port()
-    server, thread = start_http_server(port, "127.0.0.1", registry=exporter.registry)
+    """An exporter and the base URL whose ``/metrics`` and ``/inputs/recent`` show it."""
+    exporter = TrafficExporter()
+    handler = type("Endpoints", (_Endpoints,), {"exporter": exporter})
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     try:
-        yield exporter, f"http://127.0.0.1:{port}"
+        yield exporter, f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         thread.join()

@@ -1,5 +1,5 @@
-"""The automation with the real Dagster daemon: a dropped batch retrains and redeploys by itself,
-and the drift sensor reads the live Prometheus."""
+"""The automation with the real Dagster daemon: drift leads to a sample for labelling, the
+labelled sample retrains and redeploys by itself, and runs queue one at a time."""
 
 import json
 import os
@@ -13,13 +13,14 @@ from pathlib import Path
 import dagster as dg
 import numpy as np
 import pytest
+import yaml
 from mlflow.tracking import MlflowClient
+from PIL import Image
 
 from mnist_assets.constants import REGISTERED_MODEL_NAME, TRAINING_RUN_TAG
 from mnist_assets.defs.monitoring.live_drift import DriftWatch
 from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.deploy.probes import free_port
-from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.splits import MnistSplits
 from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.conftest import run
@@ -36,6 +37,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 # Short training; the gate as configured.
 AUTOMATION_RUN = SHORT_RUN
+# The drift watch of configs/monitoring.yaml, acting sooner: drift must last half a minute (two
+# ticks of the sensor) over at least 200 images.
+MONITORING = {"drift": {"sustained_minutes": 0.5, "min_images": 200}}
 
 
 def _get(url: str) -> dict:
@@ -56,6 +60,8 @@ def env(cli_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     """Free ports, throwaway stores, and tiny runs for whatever automation launches."""
     config = tmp_path / "automation.json"
     config.write_text(json.dumps(AUTOMATION_RUN))
+    monitoring = tmp_path / "monitoring.yaml"
+    monitoring.write_text(yaml.safe_dump(MONITORING))
     cli_env.update(
         MNIST_RUN_DIR=str(tmp_path / "run"),
         MNIST_MLFLOW_ROOT=str(tmp_path / "mlruns"),
@@ -63,6 +69,7 @@ def env(cli_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
         MNIST_SERVICE_PORT=str(free_port()),
         MNIST_PROMETHEUS_PORT=str(free_port()),
         MNIST_AUTOMATION_RUN_CONFIG=str(config),
+        MNIST_MONITORING_CONFIG=str(monitoring),
     )
     return cli_env
 
@@ -101,36 +108,69 @@ def daemon(env: dict[str, str], deployed: str, tmp_path: Path) -> Iterator[Path]
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def test_a_dropped_batch_retrains_and_redeploys_by_itself(
+def test_drift_saves_inputs_for_labelling_and_their_labels_retrain_the_served_model(
     env: dict[str, str],
     deployed: str,
     daemon: Path,
     dagster_home: Path,
-    bundled: MnistArrays,
+    splits: MnistSplits,
 ) -> None:
     first = _get(f"{deployed}/model/info")
     assert first["model_version"] == "1"
 
-    # New labelled digits (real ones, shifted a pixel so they are not already in the data),
-    # written under a hidden name and renamed, as a delivery should be.
+    # Inverted digits, each sent once: the daemon's drift sensor (Prometheus, the settings of
+    # MONITORING) sees drift last, saves the inputs for review, and retrains nothing.
+    # 450 of them: with the deploy's blank smoke image, within the sample's 500.
+    digits, labels = splits.test.images[:450], splits.test.labels[:450]
+    sent = {(255 - im).tobytes(): int(digit) for im, digit in zip(digits, labels, strict=True)}
+    inverted = 1.0 - digits.astype(np.float32) / 255.0
+    for start in range(0, len(inverted), 100):
+        _post(f"{deployed}/predict/batch", {"images": inverted[start : start + 100].tolist()})
+    episode = _review_episode(dagster_home, timeout=300, log=daemon)
+    sample = Path(episode["review_sample"].value)
+    saved = {np.asarray(Image.open(png)).tobytes(): png for png in sample.glob("*.png")}
+    assert episode["inputs_saved"].value == len(saved)
+    assert set(sent) <= set(saved)  # and the deploy's blank smoke image
+    assert episode["drift_score"].value > 0.25
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        assert not instance.get_runs(dg.RunsFilter(tags={TRAINING_RUN_TAG: "drift"}))
+    assert "drift without new labels" in daemon.read_text()
+
+    # Someone labels the sample (here: the labels of the digits sent) and drops it into the
+    # incoming folder, written under a hidden name and renamed, as a delivery should be.
     incoming = Path(env["MNIST_DATA_ROOT"]) / "incoming"
-    incoming.mkdir(parents=True, exist_ok=True)
-    batch = MnistArrays(np.roll(bundled.images[:300], 1, axis=2), bundled.labels[:300])
-    np.savez(incoming / ".delivery.npz", images=batch.images, labels=batch.labels)
-    (incoming / ".delivery.npz").rename(incoming / "delivery.npz")
+    hidden = incoming / f".{sample.parent.name}"
+    for pixels, png in saved.items():
+        if pixels not in sent:  # no digit to name: left out
+            continue
+        (hidden / str(sent[pixels])).mkdir(parents=True, exist_ok=True)
+        png.rename(hidden / str(sent[pixels]) / png.name)
+    hidden.rename(incoming / sample.parent.name)
 
     second = wait_for_model(deployed, "2", timeout=480, log=daemon)
     assert second["bento"] != first["bento"]
     assert not list(incoming.iterdir())
-
     run = finished_sensor_run(dagster_home, "new_data_sensor")
     assert run.status == dg.DagsterRunStatus.SUCCESS
-    assert run.tags["dagster/run_key"] == batch.content_hash()
     assert run.tags[TRAINING_RUN_TAG] == "new_data"
     mlflow = MlflowClient(f"sqlite:///{env['MNIST_MLFLOW_ROOT']}/mlflow.db")
     version = mlflow.get_model_version(REGISTERED_MODEL_NAME, "2")
     assert version.run_id is not None
     assert mlflow.get_run(version.run_id).data.params  # a real training run behind it
+
+
+def _review_episode(dagster_home: Path, timeout: float, log: Path) -> dict:
+    """The metadata of the first drift episode recorded on mnist_service."""
+    deadline = time.monotonic() + timeout
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        while time.monotonic() < deadline:
+            records = instance.fetch_observations(dg.AssetKey("mnist_service"), limit=1).records
+            if records:
+                observation = records[0].asset_observation
+                assert observation is not None
+                return dict(observation.metadata)
+            time.sleep(5)
+    pytest.fail(f"no drift episode recorded; daemon log:\n{log.read_text()[-5000:]}")
 
 
 def test_the_drift_sensor_fires_on_inverted_digits_read_from_prometheus(
@@ -139,6 +179,7 @@ def test_the_drift_sensor_fires_on_inverted_digits_read_from_prometheus(
     splits: MnistSplits,
     dagster_home: Path,
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     registry = ModelRegistry(tracking_uri=f"sqlite:///{env['MNIST_MLFLOW_ROOT']}/mlflow.db")
     watch = DriftWatch(
@@ -146,6 +187,7 @@ def test_the_drift_sensor_fires_on_inverted_digits_read_from_prometheus(
         service_url=deployed,
         min_images=200,
         sustained_minutes=0,
+        review_dir=str(tmp_path / "review"),
     )
 
     def send(pixels: np.ndarray) -> None:
@@ -172,7 +214,7 @@ def test_the_drift_sensor_fires_on_inverted_digits_read_from_prometheus(
         repeated = evaluate_drift(watch, registry, ordinary.cursor, instance)
     assert not repeated.run_requests
     assert "drift without new labels" in repeated.skip_message
-    assert "retraining would repeat it" in repeated.skip_message
+    assert "trained on the current splits" in repeated.skip_message
 
 
 def test_training_runs_queue_one_at_a_time_and_a_worse_candidate_is_blocked(

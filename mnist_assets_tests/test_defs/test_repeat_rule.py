@@ -48,7 +48,7 @@ def test_the_same_splits_and_settings_repeat_the_champion(registry: ModelRegistr
     with dg.instance_for_test() as instance:
         _splits_version(instance, "abc")
         reason = repeats_the_champion(instance, registry, {})
-        assert reason is not None and "champion v1 was trained on these splits" in reason
+        assert reason is not None and "champion v1 was trained on the current splits" in reason
         tick = _weekly(instance, registry)
         assert not tick.run_requests and "retraining would repeat it" in tick.skip_message
 

@@ -8,6 +8,7 @@ import dagster as dg
 import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
+from PIL import Image
 
 from mnist_assets.constants import CHAMPION_ALIAS, REGISTERED_MODEL_NAME, TRAINING_RUN_TAG
 from mnist_assets.defs.monitoring.live_drift import DriftWatch, live_drift_sensor
@@ -33,7 +34,7 @@ def registry(splits: MnistSplits, tmp_path_factory: pytest.TempPathFactory) -> M
     uri = f"sqlite:///{root / 'mlflow.db'}"
     client = MlflowClient(uri)
     experiment = client.create_experiment("mnist", artifact_location=str(root / "artifacts"))
-    run = client.create_run(experiment)
+    run = client.create_run(experiment, tags={"data_version": "splits-v1"})
     reference = BatchStatistics.from_images(
         splits.train.images / 255.0, splits.train.labels, _confidences(len(splits.train))
     )
@@ -113,22 +114,59 @@ def test_too_little_traffic_is_not_judged(registry: ModelRegistry, splits: Mnist
     assert "too little traffic to judge: 500 images, need 1000" in result.skip_message
 
 
-def test_sustained_drift_requests_a_retraining_run_tagged_with_its_score(
-    registry: ModelRegistry, splits: MnistSplits
+def test_sustained_drift_with_new_labels_requests_a_retraining_run_tagged_with_its_score(
+    registry: ModelRegistry, splits: MnistSplits, tmp_path: Path
 ) -> None:
+    # This instance has materialised no splits since the champion's: labels may have arrived.
+    settings = {"min_images": 100, "sustained_minutes": 0, "review_dir": str(tmp_path)}
     with serving_traffic() as (exporter, url):
         _inverted(exporter, splits)
-        first = _tick(registry, url, min_images=100, sustained_minutes=0)
+        first = _tick(registry, url, **settings)
         (request,) = first.run_requests
         assert request.tags[TRAINING_RUN_TAG] == "drift"
         assert float(request.tags["mnist/drift_score"]) > 1.0
         assert "above 0.25" in request.tags["mnist/retrain_reason"]
+        assert (tmp_path / request.tags["mnist/drift_episode"] / "unlabelled").is_dir()
 
         # More inverted traffic right after: still drifting, but inside the cool-down.
         _inverted(exporter, splits)
-        second = _tick(registry, url, first.cursor, min_images=100, sustained_minutes=0)
+        second = _tick(registry, url, first.cursor, **settings)
     assert not second.run_requests
     assert "but in cool-down until" in second.skip_message
+    assert len(list(tmp_path.iterdir())) == 1  # one episode, one sample
+
+
+def test_drift_without_new_labels_saves_a_sample_for_labelling_and_trains_nothing(
+    registry: ModelRegistry, splits: MnistSplits, tmp_path: Path
+) -> None:
+    watch_settings = {"min_images": 100, "sustained_minutes": 0, "review_sample_size": 300}
+    with dg.instance_for_test() as instance, serving_traffic() as (exporter, url):
+        # The latest splits are the ones the champion trained on.
+        splits_event = dg.AssetMaterialization(
+            "mnist_splits", tags={"dagster/data_version": "splits-v1"}
+        )
+        instance.report_runless_asset_event(splits_event)
+        _inverted(exporter, splits)
+        watch = DriftWatch(
+            prometheus_url=DOWN, service_url=url, review_dir=str(tmp_path), **watch_settings
+        )
+        result = evaluate_drift(watch, registry, instance=instance)
+    assert not result.run_requests
+    (episode,) = tmp_path.iterdir()
+    saved = sorted((episode / "unlabelled").glob("*.png"))
+    assert result.skip_message.startswith("drift without new labels (drift ")
+    assert f"300 inputs saved for labelling in {episode / 'unlabelled'}" in result.skip_message
+    assert "champion v1 was trained on the current splits" in result.skip_message
+    # The PNGs are the drifted inputs themselves, as bytes, loadable as a batch once labelled.
+    inverted = {(255 - image).tobytes() for image in splits.test.images}
+    assert len(saved) == 300
+    assert all(np.asarray(Image.open(png)).tobytes() in inverted for png in saved)
+    # The episode is recorded on the service's asset.
+    (observation,) = result.asset_events
+    assert observation.asset_key == dg.AssetKey("mnist_service")
+    assert observation.metadata["drift_episode"].value == episode.name
+    assert observation.metadata["inputs_saved"].value == 300
+    assert observation.metadata["drift_score"].value > 1.0
 
 
 def test_drift_must_last_before_anything_is_requested(

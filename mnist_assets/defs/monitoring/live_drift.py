@@ -1,4 +1,7 @@
-"""Live drift: retrain when the service's traffic stays unlike the champion's reference."""
+"""Live drift: traffic that stays unlike the champion's reference.
+
+The sensor saves a sample of it for labelling, and retrains once labelled data has arrived.
+"""
 
 import time
 from dataclasses import replace
@@ -8,12 +11,22 @@ import dagster as dg
 
 from mnist_assets.constants import TRAINING_RUN_TAG
 from mnist_assets.defs.automation.jobs import retraining_job
-from mnist_assets.defs.automation.repeat_rule import repeats_the_champion
+from mnist_assets.defs.automation.repeat_rule import no_new_labels
+from mnist_assets.defs.serving.deployment import SERVICE_ASSET
 from mnist_assets.defs.shared.registry import ModelRegistry
-from mnist_assets.env import automation_run_config, config_defaults, prometheus_url, service_url
+from mnist_assets.env import (
+    automation_run_config,
+    config_defaults,
+    data_root,
+    monitoring_settings,
+    prometheus_url,
+    service_url,
+    state_path,
+)
 from mnist_assets.ml.drift import drift_score
-from mnist_assets.monitoring.drift_watch import DriftPolicy, DriftState, decide
+from mnist_assets.monitoring.drift_watch import Decision, DriftPolicy, DriftState, decide
 from mnist_assets.monitoring.prometheus import PrometheusApi, PrometheusError
+from mnist_assets.monitoring.review import ReviewSample, ReviewUnavailable, save_review_sample
 from mnist_assets.monitoring.traffic import (
     TrafficCounts,
     TrafficUnavailable,
@@ -21,7 +34,8 @@ from mnist_assets.monitoring.traffic import (
     from_service,
 )
 
-_DRIFT = config_defaults("monitoring")["drift"]
+_DRIFT = monitoring_settings()["drift"]
+_REVIEW = monitoring_settings()["review"]
 _INTERVAL = config_defaults("automation")["sensors"]["drift_interval_seconds"]
 
 
@@ -35,6 +49,8 @@ class DriftWatch(dg.ConfigurableResource):
     sustained_minutes: float = _DRIFT["sustained_minutes"]
     cooldown_minutes: float = _DRIFT["cooldown_minutes"]
     min_images: int = _DRIFT["min_images"]
+    review_sample_size: int = _REVIEW["sample_size"]
+    review_dir: str | None = None  # default: <data root>/review (monitoring.yaml, review.folder)
 
     @classmethod
     def from_environment(cls) -> "DriftWatch":
@@ -47,6 +63,11 @@ class DriftWatch(dg.ConfigurableResource):
             cooldown_seconds=self.cooldown_minutes * 60,
             min_images=self.min_images,
         )
+
+    def save_review(self, episode: str) -> ReviewSample:
+        """Save a sample of the service's recent inputs under ``<review dir>/<episode>``."""
+        root = state_path(self.review_dir) if self.review_dir else data_root() / _REVIEW["folder"]
+        return save_review_sample(self.service_url, root / episode, self.review_sample_size)
 
     def read(
         self, snapshot: dict[str, Any] | None
@@ -72,7 +93,10 @@ class DriftWatch(dg.ConfigurableResource):
     job=retraining_job,
     minimum_interval_seconds=_INTERVAL,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Scores live traffic against the champion's drift reference; retrains on drift",
+    description=(
+        "Scores live traffic against the champion's drift reference; on sustained drift saves "
+        "a sample for labelling, and retrains once labelled data has arrived"
+    ),
 )
 def live_drift_sensor(
     context: dg.SensorEvaluationContext, drift_watch: DriftWatch, model_registry: ModelRegistry
@@ -95,19 +119,53 @@ def live_drift_sensor(
     cursor = decision.state.to_cursor()
     if not decision.retrain or score is None:
         return dg.SensorResult(skip_reason=message, cursor=cursor)
-    run_config = automation_run_config()
-    if repeated := repeats_the_champion(context.instance, model_registry, run_config):
-        # Drift with no new labelled data: the same training again cannot fix it.
-        skip = f"drift without new labels ({decision.reason}): {repeated}"
+    # Sustained drift: an episode. Its inputs go to review; labels, not the same data again,
+    # are what a retrain needs.
+    episode = time.strftime("drift-%Y%m%dT%H%M%SZ", time.gmtime(now))
+    saved, observation = _review(context, drift_watch, episode, decision, score, source)
+    if why := no_new_labels(context.instance, model_registry):
+        skip = f"drift without new labels ({decision.reason}): {saved}; {why}"
         context.log.warning(skip)
-        return dg.SensorResult(skip_reason=skip, cursor=cursor)
+        return dg.SensorResult(skip_reason=skip, cursor=cursor, asset_events=[observation])
     request = dg.RunRequest(
         run_key=f"drift-{int(now)}",
-        run_config=run_config,
+        run_config=automation_run_config(),
         tags={
             TRAINING_RUN_TAG: "drift",
             "mnist/drift_score": f"{score:.4f}",
             "mnist/retrain_reason": decision.reason,
+            "mnist/drift_episode": episode,
         },
     )
-    return dg.SensorResult(run_requests=[request], cursor=cursor)
+    return dg.SensorResult(run_requests=[request], cursor=cursor, asset_events=[observation])
+
+
+def _review(
+    context: dg.SensorEvaluationContext,
+    watch: DriftWatch,
+    episode: str,
+    decision: Decision,
+    score: float,
+    source: str,
+) -> tuple[str, dg.AssetObservation]:
+    """Save the episode's sample; what was saved, in words, and the episode as an observation."""
+    metadata: dict[str, Any] = {
+        "drift_episode": episode,
+        "drift_score": dg.MetadataValue.float(score),
+        "threshold": dg.MetadataValue.float(watch.threshold),
+        "window": source,
+        "decision": decision.reason,
+    }
+    try:
+        sample = watch.save_review(episode)
+    except (ReviewUnavailable, OSError) as exc:
+        saved = f"no inputs saved for labelling ({exc})"
+        context.log.warning(saved)
+        metadata["review_sample"] = saved
+    else:
+        saved = f"{sample.saved} inputs saved for labelling in {sample.folder / 'unlabelled'}"
+        metadata["review_sample"] = dg.MetadataValue.path(str(sample.folder / "unlabelled"))
+        metadata["inputs_saved"] = dg.MetadataValue.int(sample.saved)
+        metadata["inputs_kept_by_service"] = dg.MetadataValue.int(sample.kept)
+        context.log.info(saved)
+    return saved, dg.AssetObservation(asset_key=SERVICE_ASSET, metadata=metadata)
