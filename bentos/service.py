@@ -15,6 +15,8 @@ from starlette.routing import Route
 from mnist_assets import env
 from mnist_assets.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME
 from mnist_assets.serving import metrics
+from mnist_assets.serving.compact_batches import OPENAPI as COMPACT_OPENAPI
+from mnist_assets.serving.compact_batches import CompactBatches
 from mnist_assets.serving.images import ImageDecodeError, image_to_pixels
 from mnist_assets.serving.middleware import OPEN_PATHS, BearerToken, BodySizeLimit, DeclaredErrors
 from mnist_assets.serving.openapi import CompletedOpenApi
@@ -83,7 +85,8 @@ class MnistService:
         gc.collect()
         gc.freeze()
 
-    def _predict(self, pixels: np.ndarray, threshold: float) -> list[Prediction]:
+    def classify(self, pixels: np.ndarray, threshold: float) -> list[Prediction]:
+        """Predictions for ``[N, 28, 28]`` pixels in [0, 1], counted in the metrics and drift."""
         from mnist_assets.ml.predictors import softmax
 
         probabilities = softmax(self.predictor.logits(pixels[:, None]))
@@ -109,7 +112,7 @@ class MnistService:
     async def predict(self, image: Image, confidence_threshold: Threshold = 0.5) -> Prediction:
         """One 28x28 image, pixel values in [0, 1] (MNIST after ToTensor)."""
         pixels = np.asarray(image, dtype=np.float32)[None]
-        return self._predict(pixels, confidence_threshold)[0]
+        return self.classify(pixels, confidence_threshold)[0]
 
     @bentoml.api(route="/predict/batch")
     async def predict_batch(
@@ -117,7 +120,7 @@ class MnistService:
     ) -> BatchPrediction:
         """Up to 256 images in one request; predictions come back in the same order."""
         pixels = np.asarray(images, dtype=np.float32)
-        return BatchPrediction(predictions=self._predict(pixels, confidence_threshold))
+        return BatchPrediction(predictions=self.classify(pixels, confidence_threshold))
 
     @bentoml.api(route="/predict/image")
     def predict_image(
@@ -130,7 +133,7 @@ class MnistService:
             pixels = image_to_pixels(Path(image).read_bytes())
         except ImageDecodeError as exc:
             raise bentoml.exceptions.InvalidArgument(f"image: {exc}") from exc
-        return self._predict(pixels[None], confidence_threshold)[0]
+        return self.classify(pixels[None], confidence_threshold)[0]
 
 
 async def _model_info(request: Request) -> JSONResponse:
@@ -177,6 +180,9 @@ service.add_asgi_middleware(
     token_required=bool(token),
     open_paths=OPEN_PATHS,
     gets={"/model/info": ModelInfo, "/inputs/recent": RecentInputs, "/health": Health},
+    posts=COMPACT_OPENAPI,
 )
+# Raw bytes, .npy and PNG batches on /predict/batch, answered by the worker's own instance.
+service.add_asgi_middleware(CompactBatches, predict=lambda: bentoml.get_current_service().classify)
 service.add_asgi_middleware(RequestGuard, routes=declared_inputs(service.apis))
 service.add_asgi_middleware(DeclaredErrors)

@@ -26,11 +26,14 @@ def completed(
     token_required: bool,
     open_paths: tuple[str, ...],
     gets: Mapping[str, type[BaseModel]],
+    posts: Mapping[str, dict] | None = None,
 ) -> dict:
     """``spec`` completed in place.
 
-    The mounted GET routes (``gets``: path -> answer model) are documented, and the
-    middleware's answers declared on every operation they can reach.
+    The mounted GET routes (``gets``: path -> answer model) are documented, the request bodies
+    and query parameters middleware accepts on POST routes (``posts``: path -> ``{"content":
+    {media type: ...}, "parameters": [...]}``) added, and the middleware's answers declared on
+    every operation they can reach.
     """
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     for path, model in gets.items():
@@ -44,6 +47,10 @@ def completed(
                 },
             }
         }
+    for path, extra in (posts or {}).items():
+        operation = spec["paths"][path]["post"]
+        operation["requestBody"]["content"].update(extra.get("content", {}))
+        operation.setdefault("parameters", []).extend(extra.get("parameters", []))
     for path, item in spec.get("paths", {}).items():
         for method, operation in item.items():
             added = dict(ADDED) if method == "post" else {}
@@ -68,9 +75,11 @@ class CompletedOpenApi:
         token_required: bool,
         open_paths: tuple[str, ...],
         gets: Mapping[str, type[BaseModel]],
+        posts: Mapping[str, dict] | None = None,
     ) -> None:
         self.app = app
         self.token_required, self.open_paths, self.gets = token_required, open_paths, gets
+        self.posts = posts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/docs.json":
@@ -81,7 +90,7 @@ class CompletedOpenApi:
             if status != 200:
                 return None
             spec = json.loads(body)
-            completed(spec, self.token_required, self.open_paths, self.gets)
+            completed(spec, self.token_required, self.open_paths, self.gets, self.posts)
             return json.dumps(spec).encode()
 
         await call_rewriting(self.app, scope, receive, send, rewrite)

@@ -4,6 +4,7 @@ Every answer has the body shape the OpenAPI document declares, ``{"error": str, 
 and the service still predicts afterwards.
 """
 
+import io
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -17,6 +18,14 @@ from mnist_assets_tests.test_service.uploads import header_bomb, png
 GOOD = [[0.0] * 28] * 28
 DIGIT_PNG = png(np.zeros((28, 28), dtype=np.uint8))
 JSON = {"content-type": "application/json"}
+OCTET = {"content-type": "application/octet-stream"}
+NPY = {"content-type": "application/x-npy"}
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
 
 
 def _image_with(token: bytes) -> bytes:
@@ -122,6 +131,35 @@ CASES = [
     Bad("file declared as octet-stream", "POST", "/predict/image",
         _files(image=("a.png", DIGIT_PNG, "application/octet-stream")), 400,
         "Invalid content type application/octet-stream"),
+    # compact batches: the same rules
+    Bad("raw bytes, not whole images", "POST", "/predict/batch",
+        {"content": b"x" * 1000, "headers": OCTET}, 400,
+        "images: 1000 bytes is not a whole number of 28x28 images"),
+    Bad("raw bytes, no image", "POST", "/predict/batch", {"content": b"", "headers": OCTET}, 400,
+        "images: at least 1 image"),
+    Bad("raw bytes, 257 images", "POST", "/predict/batch",
+        {"content": b"\0" * 784 * 257, "headers": OCTET}, 400, "images: 257 images, at most 256"),
+    Bad(".npy of floats over 1", "POST", "/predict/batch",
+        {"content": _npy(np.full((2, 28, 28), 2.0)), "headers": NPY}, 400,
+        "images[0][0][0]: values must be in [0, 1]"),
+    Bad(".npy with NaN", "POST", "/predict/batch",
+        {"content": _npy(np.full((1, 784), np.nan)), "headers": NPY}, 400,
+        "images[0][0][0]: Input should be a finite number"),
+    Bad(".npy of the wrong shape", "POST", "/predict/batch",
+        {"content": _npy(np.zeros((3, 32, 32), np.uint8)), "headers": NPY}, 400,
+        "images: shape (3, 32, 32), expected [N, 28, 28] or [N, 784]"),
+    Bad("not an .npy", "POST", "/predict/batch", {"content": b"\x93NUMPYnope", "headers": NPY},
+        400, "images: not an .npy array"),
+    Bad("a PNG batch with text", "POST", "/predict/batch", _files(images=(None, "a.png")), 400,
+        "images: each part must be an uploaded file"),
+    Bad("a PNG batch, one broken", "POST", "/predict/batch",
+        _files(images=("7.png", DIGIT_PNG[:40], "image/png")), 400,
+        "images[0] (7.png): not a PNG or JPEG image"),
+    Bad("threshold in the query of raw bytes", "POST", "/predict/batch?confidence_threshold=2",
+        {"content": b"\0" * 784, "headers": OCTET}, 400,
+        "confidence_threshold: Input should be a number in [0, 1]"),
+    Bad("threshold in the query of JSON", "POST", "/predict/batch?confidence_threshold=0.3",
+        {"json": {"images": [GOOD]}}, 400, "a JSON body carries it as a field"),
     # methods, paths, sizes
     Bad("GET a prediction route", "GET", "/predict", {}, 405, "Method Not Allowed"),
     Bad("TRACE", "TRACE", "/predict/batch", {}, 405, "Method Not Allowed"),
