@@ -125,7 +125,8 @@ benchmark-runtimes: install ## Inference runtimes: eager PyTorch vs ONNX Runtime
 	python benchmarks/inference_runtimes.py
 
 .PHONY: benchmark-serve
-benchmark-serve: install ## Serving load: the bento vs naive BentoML and mlflow serve (after make pipeline)
+benchmark-serve: install ## Serving load with wrk: the deployed bento vs naive BentoML, FastAPI and mlflow serve, same workers (after make deploy)
+	bash deploy/install-system-tools.sh wrk:wrk
 	python benchmarks/serve_load.py
 
 .PHONY: repro

@@ -1,5 +1,8 @@
 """Baseline for benchmarks/serve_load.py: the same weights served the way BentoML's quickstart
-does it (defaults, numpy in, dict out, adaptive batching, torch's default threads)."""
+does it (numpy in, adaptive batching, eager PyTorch).
+
+Given the project's resources: as many workers (MNIST_SERVICE_WORKERS), one torch thread each.
+"""
 
 import os
 
@@ -7,10 +10,13 @@ import bentoml
 import numpy as np
 import torch
 
+from mnist_assets import env
 from mnist_assets.serving.model_store import load_model
 
+torch.set_num_threads(1)
 
-@bentoml.service
+
+@bentoml.service(workers=env.service_workers())
 class NaiveMnist:
     model_ref = bentoml.models.BentoModel(os.environ["MNIST_BENTO_MODEL"])
 

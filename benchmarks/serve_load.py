@@ -1,62 +1,70 @@
-"""HTTP serving: the project's bento against two baselines serving the same weights, in one run.
+"""HTTP serving against fair baselines, measured in one run.
 
-    make pipeline && make benchmark-serve      (or: python benchmarks/serve_load.py)
+    make deploy && make benchmark-serve      (or: python benchmarks/serve_load.py)
 
-Servers run one at a time on 127.0.0.1 so none shares the CPU with another: (a) the built bento
-of the current champion under `bentoml serve`, (b) a naive BentoML service in the style of the
-quickstart (benchmarks/naive_service.py), (c) `mlflow models serve` of the registered champion.
-Each gets 1 and 64 concurrent closed-loop clients; the bento's /predict/batch is measured too.
-The load generator runs on the same 2 cores, so absolute figures are conservative.
+Servers, each serving the champion's weights with the project's worker count
+(MNIST_SERVICE_WORKERS, one per core) and one torch thread per worker:
+  project   the champion's bento behind the nginx gateway, as `make deploy` runs it, on ports,
+            a run folder and a BentoML home of its own (never a deployed service's)
+  naive     a BentoML service in the quickstart's style (benchmarks/naive_service.py)
+  fastapi   FastAPI + pydantic + eager PyTorch under uvicorn (benchmarks/fastapi_service.py)
+  mlflow    `mlflow models serve` of the champion
+All run together but only one is loaded at a time, by wrk (C, one thread, on the same cores).
+Each point is measured REPEATS times, interleaved across servers; medians and the ratios of
+medians are printed. /predict/batch of 256 images is measured on the project as JSON and as raw
+bytes.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-import bentoml
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from http_load import LoadResult, run_load
+from wrk_load import WrkResult, run_wrk, wrk_path
 
-from mnist_assets.constants import BENTO_SERVICE_NAME, CHAMPION_ALIAS, REGISTERED_MODEL_NAME
-from mnist_assets.deploy.bentos import MODEL_LABEL, server_home
-from mnist_assets.env import data_root, mlflow_tracking_uri, prepare_tool_homes, state_dir
+from mnist_assets import env
+from mnist_assets.constants import CHAMPION_ALIAS, REGISTERED_MODEL_NAME
+from mnist_assets.defs.shared.registry import ModelRegistry
+from mnist_assets.deploy.bentos import MODEL_LABEL, bento_for_model, server_home
+from mnist_assets.deploy.probes import free_port
+from mnist_assets.deploy.stack import Deployment
 from mnist_assets.ml.splits import MnistSplits
 
 BIN = Path(sys.executable).parent
-SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+CONNECTIONS = (64, 1)
+OCTET = "application/octet-stream"
 
 
 @contextmanager
-def server(command: list[str], ready_url: str, env: dict[str, str]) -> Iterator[None]:
-    log = open(f"/tmp/serve-bench-{os.getpid()}.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(command, cwd=state_dir(), env=env, stdout=log, stderr=log)
+def server(command: list[str], ready_url: str, environment: dict[str, str]) -> Iterator[None]:
+    """A server process, ready; stopped after."""
+    log = tempfile.NamedTemporaryFile("w", prefix="serve-bench-", suffix=".log", delete=False)  # noqa: SIM115
+    process = subprocess.Popen(
+        command, cwd=env.shipped_dir(), env=environment, stdout=log, stderr=log
+    )
     try:
         deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
+        while True:
             try:
                 urllib.request.urlopen(ready_url, timeout=2)
                 break
             except OSError:
-                if process.poll() is not None:
-                    raise RuntimeError(f"{command[0]} exited: see {log.name}") from None
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{command[0]} did not start: see {log.name}") from None
                 time.sleep(0.5)
         yield
     finally:
@@ -66,61 +74,109 @@ def server(command: list[str], ready_url: str, env: dict[str, str]) -> Iterator[
 
 
 def main() -> None:
-    prepare_tool_homes()  # the project's stores, as the mnist-assets command uses them
-    bento = max(bentoml.bentos.list(BENTO_SERVICE_NAME), key=lambda b: b.info.creation_time)
-    model_tag = bento.info.labels[MODEL_LABEL]
-    splits = MnistSplits.load(data_root() / "mnist_splits")
-    image = (splits.test.images[0].astype(np.float32) / 255).tolist()
-    batch = (splits.test.images[:256].astype(np.float32) / 255).tolist()
-    # The servers get a BentoML home of their own: a deployed service's metrics stay its own.
+    wrk_path()  # fail early when wrk is missing
+    env.prepare_tool_homes()  # the project's stores, as the mnist-assets command uses them
+    champion = ModelRegistry(tracking_uri=env.mlflow_tracking_uri()).version_with_alias(
+        CHAMPION_ALIAS
+    )
+    if champion is None or champion.run_id is None:
+        raise SystemExit("no champion yet: run `make deploy` first")
+    bento = bento_for_model(str(champion.version), champion.run_id)
+    workers = env.service_workers()
+    workers = os.cpu_count() or 1 if workers == "cpu_count" else workers
+    test = MnistSplits.load(env.data_root() / "mnist_splits").test
+    image = (test.images[0].astype(np.float32) / 255).tolist()
+    batch = test.images[:256]
+
     home = server_home(Path(tempfile.mkdtemp(prefix="serve-bench-")) / "bentoml")
-    env = {**os.environ, "MNIST_BENTO_MODEL": model_tag, "BENTOML_HOME": str(home)}
-    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"  # mlflow starts uvicorn by name
-    env.pop("MNIST_API_TOKEN", None)
-    print(f"bento {bento.tag} serving {model_tag}; {SECONDS:.0f} s per measurement\n")
-    results: dict[str, dict[int, LoadResult]] = {}
+    environment = {**os.environ, "BENTOML_HOME": str(home), "MNIST_SERVICE_WORKERS": str(workers)}
+    environment["MNIST_BENTO_MODEL"] = bento.info.labels[MODEL_LABEL]
+    environment["PATH"] = f"{BIN}{os.pathsep}{environment['PATH']}"  # mlflow runs uvicorn by name
+    environment.pop("MNIST_API_TOKEN", None)
+    ports = {name: free_port() for name in ("naive", "fastapi", "mlflow")}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    model_uri = f"models:/{REGISTERED_MODEL_NAME}@{CHAMPION_ALIAS}"
+    commands = {
+        "naive": [str(BIN / "bentoml"), "serve", "benchmarks.naive_service:NaiveMnist"],
+        "fastapi": [str(BIN / "uvicorn"), "benchmarks.fastapi_service:app", "--no-access-log"],
+        "mlflow": [str(BIN / "mlflow"), "models", "serve", "-m", model_uri, "--env-manager"],
+    }
+    commands["naive"] += ["--host", "127.0.0.1", "--port", str(ports["naive"])]
+    commands["fastapi"] += ["--workers", str(workers), "--port", str(ports["fastapi"])]
+    commands["mlflow"] += [
+        "local",
+        "-w",
+        str(workers),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(ports["mlflow"]),
+    ]
+    ready = {"naive": "/readyz", "fastapi": "/health", "mlflow": "/ping"}
+    bodies = {
+        "project": json.dumps({"image": image}).encode(),
+        "naive": json.dumps({"image": [image]}).encode(),
+        "fastapi": json.dumps({"image": image}).encode(),
+        "mlflow": json.dumps({"inputs": [[image]]}).encode(),
+    }
+    paths = {"project": "/predict", "naive": "/predict", "fastapi": "/predict"}
+    paths["mlflow"] = "/invocations"
 
-    port = _port()
-    url = f"http://127.0.0.1:{port}"
-    command = [str(BIN / "bentoml"), "serve", str(bento.tag), "--host", "127.0.0.1"]
-    with server([*command, "--port", str(port)], f"{url}/readyz", env):
-        body = json.dumps({"image": image}).encode()
-        results["project bento /predict"] = {
-            c: run_load(f"{url}/predict", body, c, SECONDS) for c in (1, 64)
-        }
-        batch_body = json.dumps({"images": batch}).encode()
-        # Few, heavy requests: a new connection each, so every worker gets its share.
-        batch_run = run_load(f"{url}/predict/batch", batch_body, 4, SECONDS, new_connections=True)
+    print(
+        f"{bento.tag} (champion v{champion.version}); {workers} workers each; wrk, "
+        f"{SECONDS:.0f} s per point, {REPEATS} interleaved repeats\n",
+        flush=True,
+    )
+    deployment = Deployment(Path(home.parent) / "run", "127.0.0.1", free_port(), free_port())
+    results: dict[tuple[str, int], list[WrkResult]] = {}
+    batches: dict[str, list[WrkResult]] = {"json": [], "raw bytes": []}
+    with ExitStack() as stack:
+        stack.callback(deployment.stop)
+        deployment.serve(str(bento.tag), str(champion.version))
+        urls["project"] = deployment.url
+        mlflow_env = {**environment, "MLFLOW_TRACKING_URI": env.mlflow_tracking_uri()}
+        for name, command in commands.items():
+            server_env = mlflow_env if name == "mlflow" else environment
+            stack.enter_context(server(command, urls[name] + ready[name], server_env))
+        for name in bodies:  # warm-up: every worker loaded, first-call costs paid
+            run_wrk(urls[name] + paths[name], bodies[name], 64, 3)
+        for repeat in range(REPEATS):
+            for name, body in bodies.items():
+                for connections in CONNECTIONS:
+                    result = run_wrk(urls[name] + paths[name], body, connections, SECONDS)
+                    results.setdefault((name, connections), []).append(result)
+            batch_url = f"{deployment.url}/predict/batch"
+            as_json = json.dumps({"images": (batch / 255.0).tolist()}).encode()
+            batches["json"].append(run_wrk(batch_url, as_json, 8, SECONDS))
+            batches["raw bytes"].append(run_wrk(batch_url, batch.tobytes(), 8, SECONDS, OCTET))
+            print(f"repeat {repeat + 1} of {REPEATS} done", flush=True)
+    report(results, batches)
 
-    port = _port()
-    url = f"http://127.0.0.1:{port}"
-    command = [str(BIN / "bentoml"), "serve", "benchmarks.naive_service:NaiveMnist"]
-    with server([*command, "--host", "127.0.0.1", "--port", str(port)], f"{url}/readyz", env):
-        body = json.dumps({"image": [image]}).encode()
-        results["naive BentoML (quickstart style)"] = {
-            c: run_load(f"{url}/predict", body, c, SECONDS) for c in (1, 64)
-        }
 
-    port = _port()
-    url = f"http://127.0.0.1:{port}"
-    uri = f"models:/{REGISTERED_MODEL_NAME}@{CHAMPION_ALIAS}"
-    command = [str(BIN / "mlflow"), "models", "serve", "-m", uri, "--env-manager", "local"]
-    mlflow_env = {**env, "MLFLOW_TRACKING_URI": mlflow_tracking_uri()}
-    with server([*command, "-h", "127.0.0.1", "-p", str(port)], f"{url}/ping", mlflow_env):
-        body = json.dumps({"inputs": [[image]]}).encode()
-        results["mlflow models serve"] = {
-            c: run_load(f"{url}/invocations", body, c, SECONDS) for c in (1, 64)
-        }
+def report(results: dict[tuple[str, int], list[WrkResult]], batches: dict) -> None:
+    """Medians per server and connection count, then the project's ratios."""
 
-    for name, by_clients in results.items():
-        for result in by_clients.values():
-            print(result.row(name))
-    images_per_second = batch_run.rps * 256
-    print(f"project bento /predict/batch, 256 images, 4 clients: {images_per_second:,.0f} images/s")
-    ours = results["project bento /predict"][64].rps
-    naive = results["naive BentoML (quickstart style)"][64].rps
-    mlflow_rps = results["mlflow models serve"][64].rps
-    print(f"\n64 clients: {ours / naive:.2f}x the naive service, {ours / mlflow_rps:.2f}x mlflow")
+    def median(runs: list[WrkResult], field: str) -> float:
+        return statistics.median(getattr(run, field) for run in runs)
+
+    print(f"\n{'server':<9} {'conns':>5} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}")
+    for (name, connections), runs in results.items():
+        errors = sum(run.errors for run in runs)
+        print(
+            f"{name:<9} {connections:>5} {median(runs, 'rps'):>8.0f} "
+            f"{median(runs, 'p50_ms'):>7.2f} {median(runs, 'p99_ms'):>7.2f} {errors:>6}"
+        )
+    ours = median(results[("project", 64)], "rps")
+    for name in ("naive", "fastapi", "mlflow"):
+        print(
+            f"project / {name} at 64 connections: {ours / median(results[(name, 64)], 'rps'):.2f}x"
+        )
+    for kind, runs in batches.items():
+        errors = sum(run.errors for run in runs)
+        print(
+            f"/predict/batch, 256 images as {kind}: {median(runs, 'rps') * 256:,.0f} images/s"
+            f" (errors {errors})"
+        )
 
 
 if __name__ == "__main__":

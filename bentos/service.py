@@ -17,6 +17,7 @@ from mnist_assets.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME
 from mnist_assets.serving import metrics
 from mnist_assets.serving.compact_batches import OPENAPI as COMPACT_OPENAPI
 from mnist_assets.serving.compact_batches import CompactBatches
+from mnist_assets.serving.fast_json import FastJson
 from mnist_assets.serving.images import ImageDecodeError, image_to_pixels
 from mnist_assets.serving.middleware import OPEN_PATHS, BearerToken, BodySizeLimit, DeclaredErrors
 from mnist_assets.serving.openapi import CompletedOpenApi
@@ -182,7 +183,9 @@ service.add_asgi_middleware(
     gets={"/model/info": ModelInfo, "/inputs/recent": RecentInputs, "/health": Health},
     posts=COMPACT_OPENAPI,
 )
-# Raw bytes, .npy and PNG batches on /predict/batch, answered by the worker's own instance.
+# Raw bytes, .npy and PNG batches on /predict/batch, and well-formed JSON on both prediction
+# routes, answered by the worker's own instance; the rest goes on to BentoML's routes.
 service.add_asgi_middleware(CompactBatches, predict=lambda: bentoml.get_current_service().classify)
+service.add_asgi_middleware(FastJson, predict=lambda: bentoml.get_current_service().classify)
 service.add_asgi_middleware(RequestGuard, routes=declared_inputs(service.apis))
 service.add_asgi_middleware(DeclaredErrors)

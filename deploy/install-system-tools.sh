@@ -2,11 +2,14 @@
 # The system programs the deployments run beside the Python code: Prometheus and nginx (the
 # gateway that swaps bentos without downtime) for `make deploy`, Postgres for `make prod-up`.
 # On Debian/Ubuntu as root, missing ones are installed with apt-get; elsewhere this says how to
-# install them and fails.
+# install them and fails. Arguments (command:package pairs) name other tools instead, e.g.
+# `install-system-tools.sh wrk:wrk` for `make benchmark-serve`.
 set -euo pipefail
 
+wanted=("$@")
+[ ${#wanted[@]} -eq 0 ] && wanted=(prometheus:prometheus nginx:nginx-light initdb:postgresql)
 missing=()
-for pair in prometheus:prometheus nginx:nginx-light initdb:postgresql; do
+for pair in "${wanted[@]}"; do
   command=${pair%%:*} package=${pair##*:}
   if ! command -v "$command" >/dev/null && [ ! -x "/usr/sbin/$command" ] \
       && ! compgen -G "/usr/lib/postgresql/*/bin/$command" >/dev/null; then
@@ -21,8 +24,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get install -y -qq "${missing[@]}" >/dev/null \
     || { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; }
 else
-  echo "make deploy and make prod-up need: ${missing[*]}." >&2
+  echo "This needs: ${missing[*]}." >&2
   echo "  Debian/Ubuntu: sudo apt-get install ${missing[*]}" >&2
-  echo "  macOS:         brew install prometheus nginx postgresql" >&2
+  echo "  macOS:         brew install ${missing[*]//nginx-light/nginx}" >&2
   exit 1
 fi

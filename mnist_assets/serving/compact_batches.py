@@ -29,14 +29,12 @@ from mnist_assets.serving.compact_inputs import (
 )
 from mnist_assets.serving.middleware import ASGIApp, Receive, Scope, Send, reply
 from mnist_assets.serving.request_guard import MULTIPART, media_type_of
-from mnist_assets.serving.schemas import MAX_BATCH, BatchPrediction, Prediction
+from mnist_assets.serving.schemas import MAX_BATCH, BatchPrediction, Predict
 
 ROUTE = "/predict/batch"
 THRESHOLD = "confidence_threshold"
 DEFAULT_THRESHOLD = 0.5
 COMPACT = (OCTET_STREAM, NPY, MULTIPART)
-# (pixels [N, 28, 28] in [0, 1], threshold) -> predictions: the service's own
-Predict = Callable[[np.ndarray, float], list[Prediction]]
 
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}

@@ -15,7 +15,16 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
-from mnist_assets.serving.middleware import ASGIApp, Message, Receive, Scope, Send, reply
+from mnist_assets.serving.middleware import (
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    read_body,
+    replaying,
+    reply,
+)
 
 MULTIPART = "multipart/form-data"
 
@@ -93,38 +102,16 @@ class RequestGuard:
                 detail = "the content-type header must carry boundary=..."
                 await reply(send, 400, "multipart body without a boundary", detail)
                 return
-            body = await _read_body(receive)
+            body = await read_body(receive)
             if problem := await _parts_problem(scope, body, declared):
                 await reply(send, 400, "bad multipart upload", problem)
                 return
-            receive = _replaying(body, receive)
+            receive = replaying(body, receive)
         await self.app(scope, receive, send)
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()  # the client's disconnect, when it comes
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay
-
-
 async def _parts_problem(scope: Scope, body: bytes, declared: DeclaredInput) -> str | None:
-    request = Request(scope, _replaying(body, _never))
+    request = Request(scope, replaying(body, _never))
     try:
         limit = len(declared.fields)
         form = await request.form(max_files=limit, max_fields=limit)

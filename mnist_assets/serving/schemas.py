@@ -1,7 +1,9 @@
 """Request and response bodies of the service, validated by pydantic before any inference."""
 
+from collections.abc import Callable
 from typing import Annotated
 
+import numpy as np
 from pydantic import BaseModel, Field, Strict
 
 MAX_BATCH = 256  # images per /predict/batch request
@@ -21,6 +23,10 @@ class Prediction(BaseModel):
     confidence: float
     probabilities: list[float]
     below_threshold: bool
+
+
+# The service's classify: (pixels [N, 28, 28] in [0, 1], threshold) -> predictions, in order.
+Predict = Callable[[np.ndarray, float], list["Prediction"]]
 
 
 class BatchPrediction(BaseModel):
