@@ -54,6 +54,13 @@ def source_fingerprint(context: Path) -> str:
     return digest.hexdigest()
 
 
+def service_fingerprint() -> str:
+    """The fingerprint of the code a bento built now would pack (see source_fingerprint)."""
+    with tempfile.TemporaryDirectory(prefix="mnist-bento-") as tmp:
+        lay_out_context(Path(tmp))
+        return source_fingerprint(Path(tmp))
+
+
 def bento_size_bytes(bento: bentoml.Bento) -> int:
     """Bytes on disk of the bento's own files (code, environment; models are stored apart)."""
     return sum(p.stat().st_size for p in Path(bento.path).rglob("*") if p.is_file())

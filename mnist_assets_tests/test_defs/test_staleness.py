@@ -47,3 +47,18 @@ def test_a_failed_blocking_check_holds_back_what_follows(instance) -> None:
     assert held == {}  # service is forced; nothing else sits below the gate here
     due, held = due_assets(DEFS, instance)
     assert due == [] and held == {SERVICE: "model: gate failed"}
+
+
+def test_changed_code_makes_an_asset_due(instance) -> None:
+    def graph(code_version: str) -> dg.Definitions:
+        @dg.asset(code_version=code_version)
+        def packed() -> None:
+            return None
+
+        return dg.Definitions(assets=[packed])
+
+    built = graph("service-a")
+    built.resolve_implicit_global_asset_job_def().execute_in_process(instance=instance)
+    assert due_assets(built, instance) == ([], {})
+    due, _ = due_assets(graph("service-b"), instance)  # the code it packs changed
+    assert _names(due) == ["packed"]

@@ -7,7 +7,7 @@ import dagster as dg
 
 from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.shared.registry import ModelRegistry
-from mnist_assets.deploy.bentos import bento_size_bytes, build_bento
+from mnist_assets.deploy.bentos import bento_size_bytes, build_bento, service_fingerprint
 from mnist_assets.ml.optimization import OptimizedModel
 from mnist_assets.serving.model_store import save_champion
 
@@ -16,6 +16,8 @@ from mnist_assets.serving.model_store import save_champion
     group_name="serving",
     kinds={"bentoml"},
     automation_condition=FOLLOW_PARENTS,
+    # The service code it packs: changed code makes a deploy build and serve a new bento.
+    code_version=service_fingerprint()[:16],
 )
 def mnist_bento(
     model_registry: ModelRegistry, optimized_model: OptimizedModel

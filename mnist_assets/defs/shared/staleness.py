@@ -1,12 +1,15 @@
-"""Which assets a deploy must materialise: missing ones and those whose inputs moved.
+"""Which assets a deploy must materialise: missing, with moved inputs, or with changed code.
 
 Data versions are content hashes, so re-materialising raw_mnist from an unchanged source gives
-the same version and nothing downstream is due: an unchanged project never retrains.
+the same version and nothing downstream is due: an unchanged project never retrains. An asset
+with a code version (mnist_bento: a fingerprint of the service code it packs) is due when that
+version differs from the one its latest materialisation recorded.
 """
 
 import dagster as dg
 
 DATA_VERSION_TAG = "dagster/data_version"
+CODE_VERSION_TAG = "dagster/code_version"
 INPUT_VERSION_TAG = "dagster/input_data_version/{}"
 
 
@@ -37,8 +40,10 @@ def due_assets(
             due.append(key)
         elif reasons:
             held[key] = "; ".join(dict.fromkeys(reasons))
-        elif latest[key] is None or any(
-            p in due or _moved(p, latest[p], latest[key]) for p in parents
+        elif (
+            latest[key] is None
+            or _code_changed(graph.get(key).code_version, latest[key])
+            or any(p in due or _moved(p, latest[p], latest[key]) for p in parents)
         ):
             due.append(key)
     return due, held
@@ -47,6 +52,10 @@ def due_assets(
 def _tags(event: dg.EventLogEntry | None) -> dict[str, str]:
     materialization = event.asset_materialization if event else None
     return dict(materialization.tags or {}) if materialization else {}
+
+
+def _code_changed(code_version: str | None, event: dg.EventLogEntry | None) -> bool:
+    return code_version is not None and _tags(event).get(CODE_VERSION_TAG) != code_version
 
 
 def _moved(
