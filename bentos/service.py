@@ -52,15 +52,13 @@ class MnistService:
     model_ref = bentoml.models.BentoModel(MODEL_TAG)
 
     def __init__(self) -> None:
-        import torch
-
         from mnist_assets.ml.drift import BatchStatistics
         from mnist_assets.serving.live_drift import LiveDrift
         from mnist_assets.serving.model_store import DRIFT_REFERENCE, load_predictor
         from mnist_assets.serving.recent_inputs import InputRing, server_folder
 
-        torch.set_num_threads(1)  # one thread per worker: small convs gain nothing from more
-        # The variant mnist_bento packed: int8 ONNX Runtime when it kept the accuracy.
+        # The variant mnist_bento packed: int8 ONNX Runtime when it kept the accuracy (PyTorch
+        # is then never imported), one thread per worker: small convs gain nothing from more.
         self.predictor = load_predictor(self.model_ref)
         self.drift = LiveDrift(BatchStatistics.load(Path(self.model_ref.path) / DRIFT_REFERENCE))
         metrics.DRIFT_SCORE.set(float("nan"))  # no score until a window of traffic has arrived

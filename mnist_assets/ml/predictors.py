@@ -1,19 +1,20 @@
 """One interface over the inference runtimes: eager PyTorch and ONNX Runtime sessions.
 
 Every predictor takes ``float32 [N, 1, 28, 28]`` pixels in [0, 1] and returns logits
-``float32 [N, 10]``, on one CPU thread (the service runs one worker per core).
+``float32 [N, 10]``, on one CPU thread (the service runs one worker per core). PyTorch is
+imported only by the eager predictor: a worker serving an ONNX variant never loads it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import torch
 
-from mnist_assets.ml.model import MnistCnn
+if TYPE_CHECKING:
+    from mnist_assets.ml.model import MnistCnn
 
 ONNX_INPUT = "pixels"
 ONNX_OUTPUT = "logits"
@@ -35,9 +36,14 @@ class TorchPredictor:
     runtime: str = "pytorch"
 
     def __post_init__(self) -> None:
+        import torch
+
+        torch.set_num_threads(1)
         self.model = self.model.eval().to(memory_format=torch.channels_last)
 
     def logits(self, pixels: np.ndarray) -> np.ndarray:
+        import torch
+
         with torch.inference_mode():
             return self.model(torch.from_numpy(pixels)).float().numpy()
 

@@ -1,13 +1,18 @@
 """The champion in BentoML's model store: checkpoint, drift reference and the served variant."""
 
+from __future__ import annotations
+
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bentoml
 
 from mnist_assets.constants import BENTO_MODEL_NAME
-from mnist_assets.ml.model import MnistCnn, load_checkpoint
 from mnist_assets.ml.predictors import OnnxPredictor, Predictor, TorchPredictor
+
+if TYPE_CHECKING:
+    from mnist_assets.ml.model import MnistCnn
 
 CHECKPOINT = "model.pt"
 DRIFT_REFERENCE = "drift_reference.json"
@@ -50,6 +55,8 @@ def _stored_models() -> list[bentoml.Model]:
 
 def load_model(model_path: str | Path) -> MnistCnn:
     """The network from a stored model's folder, rebuilt with ``weights_only=True``."""
+    from mnist_assets.ml.model import load_checkpoint  # PyTorch: only for the eager network
+
     return load_checkpoint(Path(model_path) / CHECKPOINT)
 
 

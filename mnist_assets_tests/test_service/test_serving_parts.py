@@ -1,4 +1,7 @@
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -130,3 +133,17 @@ def test_bento_context_packs_only_what_the_service_runs(tmp_path: Path) -> None:
     assert source_fingerprint(tmp_path / "b") == first  # the same code, the same bento
     (tmp_path / "b" / "mnist_assets" / "ml" / "model.py").write_text("# edited\n")
     assert source_fingerprint(tmp_path / "b") != first
+
+
+def test_a_worker_serving_an_onnx_variant_never_imports_pytorch(stored_int8_model: str) -> None:
+    # PyTorch alone costs a worker about 470 MiB of memory.
+    script = (
+        "import sys; import bentos.service as s; instance = s.MnistService(); "
+        "print(instance.predictor.runtime, 'torch' in sys.modules)"
+    )
+    env = {**os.environ, "MNIST_BENTO_MODEL": stored_int8_model}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-2:] == ["onnxruntime-int8", "False"]
