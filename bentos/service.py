@@ -32,6 +32,7 @@ from mnist_assets.serving.schemas import (
     RecentInputs,
     Threshold,
 )
+from mnist_assets.serving.warm_freeze import FrozenHeap
 
 # The model to serve: the bento's build argument when built by mnist_bento (so a bento always
 # serves the model it was built with), else MNIST_BENTO_MODEL, else the newest stored one.
@@ -83,11 +84,13 @@ class MnistService:
         # and BentoML) in the middle of a request.
         gc.collect()
         gc.freeze()
+        self.heap = FrozenHeap()  # and what requests leave behind, as they go
 
     def classify(self, pixels: np.ndarray, threshold: float) -> list[Prediction]:
         """Predictions for ``[N, 28, 28]`` pixels in [0, 1], counted in the metrics and drift."""
         from mnist_assets.ml.predictors import softmax
 
+        self.heap.tick()
         probabilities = softmax(self.predictor.logits(pixels[:, None]))
         predictions = [
             Prediction(
