@@ -18,6 +18,7 @@ from mnist_assets.serving import metrics
 from mnist_assets.serving.compact_batches import OPENAPI as COMPACT_OPENAPI
 from mnist_assets.serving.compact_batches import CompactBatches
 from mnist_assets.serving.fast_json import FastJson
+from mnist_assets.serving.frozen_heap import FrozenHeap
 from mnist_assets.serving.images import ImageDecodeError, image_to_pixels
 from mnist_assets.serving.middleware import OPEN_PATHS, BearerToken, BodySizeLimit, DeclaredErrors
 from mnist_assets.serving.openapi import CompletedOpenApi
@@ -32,7 +33,6 @@ from mnist_assets.serving.schemas import (
     RecentInputs,
     Threshold,
 )
-from mnist_assets.serving.warm_freeze import FrozenHeap
 
 # The model to serve: the bento's build argument when built by mnist_bento (so a bento always
 # serves the model it was built with), else MNIST_BENTO_MODEL, else the newest stored one.

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mnist_assets.serving.warm_freeze import FrozenHeap
+from mnist_assets.serving.frozen_heap import FrozenHeap
 
 
 class Node:
