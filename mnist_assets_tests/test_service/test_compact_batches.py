@@ -1,23 +1,12 @@
 """Batches as raw bytes, .npy arrays and PNG files: the same predictions as JSON, the same rules."""
 
-import io
-
 import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
 from mnist_assets.ml.splits import MnistSplits
 from mnist_assets.serving.compact_inputs import CompactInputError, from_bytes, from_npy
-from mnist_assets_tests.test_service.uploads import png
-
-OCTET = {"content-type": "application/octet-stream"}
-NPY = {"content-type": "application/x-npy"}
-
-
-def _npy(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    return buffer.getvalue()
+from mnist_assets_tests.test_service.uploads import NPY, OCTET, npy, png
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +26,9 @@ def from_json(client: TestClient, digits: np.ndarray) -> list[dict]:
     ("body", "headers"),
     [
         (lambda d: d.tobytes(), OCTET),  # N x 784 bytes
-        (lambda d: _npy(d), NPY),  # uint8 [N, 28, 28]
-        (lambda d: _npy(d.reshape(-1, 784).astype(np.float32) / 255.0), NPY),  # floats [N, 784]
-        (lambda d: _npy(d), OCTET),  # an .npy file sent as octet-stream
+        (lambda d: npy(d), NPY),  # uint8 [N, 28, 28]
+        (lambda d: npy(d.reshape(-1, 784).astype(np.float32) / 255.0), NPY),  # floats [N, 784]
+        (lambda d: npy(d), OCTET),  # an .npy file sent as octet-stream
     ],
     ids=["raw-bytes", "npy-uint8", "npy-float-flat", "npy-as-octet-stream"],
 )
@@ -66,11 +55,11 @@ def test_png_files_and_the_threshold_in_the_query(client: TestClient, digits: np
 
 
 def test_the_npy_header_is_checked_before_its_data() -> None:
-    huge = bytearray(_npy(np.zeros((1, 28, 28), np.uint8)))
+    huge = bytearray(npy(np.zeros((1, 28, 28), np.uint8)))
     header_end = huge.index(b"\n") + 1
     declared = huge[:header_end].replace(b"(1, 28, 28)", b"(9999999, 28, 28)")
     with pytest.raises(CompactInputError, match="9999999 images, at most 256"):
         from_npy(bytes(declared) + bytes(huge[header_end:]))
     with pytest.raises(CompactInputError, match="not pixels"):
-        from_npy(_npy(np.array([[object()] * 784], dtype=object)))
+        from_npy(npy(np.array([[object()] * 784], dtype=object)))
     assert from_bytes(bytes(range(256)) * 49).shape == (16, 28, 28)

@@ -4,7 +4,6 @@ Every answer has the body shape the OpenAPI document declares, ``{"error": str, 
 and the service still predicts afterwards.
 """
 
-import io
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -13,19 +12,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from mnist_assets.constants import SERVICE_POST_ROUTES
-from mnist_assets_tests.test_service.uploads import header_bomb, png
+from mnist_assets_tests.test_service.uploads import NPY, OCTET, header_bomb, npy, png
 
 GOOD = [[0.0] * 28] * 28
 DIGIT_PNG = png(np.zeros((28, 28), dtype=np.uint8))
 JSON = {"content-type": "application/json"}
-OCTET = {"content-type": "application/octet-stream"}
-NPY = {"content-type": "application/x-npy"}
-
-
-def _npy(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    return buffer.getvalue()
 
 
 def _image_with(token: bytes) -> bytes:
@@ -140,13 +131,13 @@ CASES = [
     Bad("raw bytes, 257 images", "POST", "/predict/batch",
         {"content": b"\0" * 784 * 257, "headers": OCTET}, 400, "images: 257 images, at most 256"),
     Bad(".npy of floats over 1", "POST", "/predict/batch",
-        {"content": _npy(np.full((2, 28, 28), 2.0)), "headers": NPY}, 400,
+        {"content": npy(np.full((2, 28, 28), 2.0)), "headers": NPY}, 400,
         "images[0][0][0]: values must be in [0, 1]"),
     Bad(".npy with NaN", "POST", "/predict/batch",
-        {"content": _npy(np.full((1, 784), np.nan)), "headers": NPY}, 400,
+        {"content": npy(np.full((1, 784), np.nan)), "headers": NPY}, 400,
         "images[0][0][0]: Input should be a finite number"),
     Bad(".npy of the wrong shape", "POST", "/predict/batch",
-        {"content": _npy(np.zeros((3, 32, 32), np.uint8)), "headers": NPY}, 400,
+        {"content": npy(np.zeros((3, 32, 32), np.uint8)), "headers": NPY}, 400,
         "images: shape (3, 32, 32), expected [N, 28, 28] or [N, 784]"),
     Bad("not an .npy", "POST", "/predict/batch", {"content": b"\x93NUMPYnope", "headers": NPY},
         400, "images: not an .npy array"),

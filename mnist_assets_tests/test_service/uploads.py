@@ -1,4 +1,4 @@
-"""Image files for upload tests: real PNGs, truncated ones, and one that declares a huge size."""
+"""Files for upload tests: real PNGs, one that declares a huge size, and .npy arrays."""
 
 import io
 import struct
@@ -22,3 +22,14 @@ def header_bomb(width: int = 20_000, height: int = 20_000) -> bytes:
     bomb[ihdr + 4 : ihdr + 12] = struct.pack(">II", width, height)
     bomb[ihdr + 17 : ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(bomb[ihdr : ihdr + 17])))
     return bytes(bomb)
+
+
+def npy(array: np.ndarray) -> bytes:
+    """``array`` as ``.npy`` file bytes."""
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+OCTET = {"content-type": "application/octet-stream"}  # headers of compact batch bodies
+NPY = {"content-type": "application/x-npy"}
