@@ -1,6 +1,7 @@
 """The MNIST prediction service (BentoML 1.4 service API)."""
 
 import gc
+from functools import partial
 from pathlib import Path
 from typing import Annotated, cast
 
@@ -21,7 +22,7 @@ from mnist_assets.serving.fast_json import FastJson
 from mnist_assets.serving.frozen_heap import FrozenHeap
 from mnist_assets.serving.images import ImageDecodeError, image_to_pixels
 from mnist_assets.serving.middleware import OPEN_PATHS, BearerToken, BodySizeLimit, DeclaredErrors
-from mnist_assets.serving.openapi import CompletedOpenApi
+from mnist_assets.serving.openapi import CompletedOpenApi, completed
 from mnist_assets.serving.request_guard import RequestGuard, declared_inputs
 from mnist_assets.serving.schemas import (
     BatchPrediction,
@@ -179,10 +180,13 @@ if token := env.api_token():
     service.add_asgi_middleware(BearerToken, token=token)
 service.add_asgi_middleware(
     CompletedOpenApi,
-    token_required=bool(token),
-    open_paths=OPEN_PATHS,
-    gets={"/model/info": ModelInfo, "/inputs/recent": RecentInputs, "/health": Health},
-    posts=COMPACT_OPENAPI,
+    complete=partial(
+        completed,
+        token_required=bool(token),
+        open_paths=OPEN_PATHS,
+        gets={"/model/info": ModelInfo, "/inputs/recent": RecentInputs, "/health": Health},
+        posts=COMPACT_OPENAPI,
+    ),
 )
 # Raw bytes, .npy and PNG batches on /predict/batch, and well-formed JSON on both prediction
 # routes, answered by the worker's own instance; the rest goes on to BentoML's routes.

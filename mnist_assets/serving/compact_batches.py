@@ -27,7 +27,7 @@ from mnist_assets.serving.compact_inputs import (
     from_npy,
     from_pngs,
 )
-from mnist_assets.serving.middleware import ASGIApp, Receive, Scope, Send, reply
+from mnist_assets.serving.middleware import ASGIApp, Receive, Scope, Send, reply, send_json
 from mnist_assets.serving.request_guard import MULTIPART, media_type_of
 from mnist_assets.serving.schemas import MAX_BATCH, BatchPrediction, Predict
 
@@ -98,18 +98,8 @@ class CompactBatches:
         except CompactInputError as exc:
             await reply(send, 400, "invalid batch", str(exc))
             return
-        body = BatchPrediction(predictions=self.predict()(pixels, threshold)).model_dump_json()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body.encode()})
+        answer = BatchPrediction(predictions=self.predict()(pixels, threshold))
+        await send_json(send, 200, answer.model_dump_json().encode())
 
 
 def _threshold(query: dict[str, list[str]]) -> float:

@@ -15,7 +15,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mnist_assets.serving.middleware import ASGIApp, Receive, Scope, Send, read_body, replaying
+from mnist_assets.serving.middleware import (
+    ASGIApp,
+    Receive,
+    Scope,
+    Send,
+    read_body,
+    replaying,
+    send_json,
+)
 from mnist_assets.serving.schemas import MAX_BATCH, BatchPrediction, Predict
 
 THRESHOLD = "confidence_threshold"
@@ -70,8 +78,4 @@ class FastJson:
             return
         predictions = self.predict()(*parsed)
         answer = BatchPrediction(predictions=predictions) if route[1] else predictions[0]
-        payload = answer.model_dump_json().encode()
-        headers = [(b"content-type", b"application/json")]
-        headers.append((b"content-length", str(len(payload)).encode()))
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
+        await send_json(send, 200, answer.model_dump_json().encode())

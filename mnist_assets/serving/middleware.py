@@ -21,11 +21,8 @@ Rewrite = Callable[[int, str, bytes], bytes | None]
 OPEN_PATHS = ("/health", "/livez", "/readyz", "/metrics", "/docs", "/schema.json")
 
 
-async def reply(
-    send: Send, status: int, error: str, detail: str = "", headers: list | None = None
-) -> None:
-    """Answer with a JSON error body without calling the app."""
-    body = error_body(error, detail)
+async def send_json(send: Send, status: int, body: bytes, headers: list | None = None) -> None:
+    """Answer with a JSON body without calling the app."""
     await send(
         {
             "type": "http.response.start",
@@ -38,6 +35,13 @@ async def reply(
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def reply(
+    send: Send, status: int, error: str, detail: str = "", headers: list | None = None
+) -> None:
+    """Answer with a JSON error body without calling the app."""
+    await send_json(send, status, error_body(error, detail), headers)
 
 
 async def read_body(receive: Receive) -> bytes:

@@ -6,7 +6,7 @@ and schema-checking tools see every status the service can send, each with its b
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from pydantic import BaseModel
 
@@ -67,19 +67,10 @@ def completed(
 
 
 class CompletedOpenApi:
-    """Serve ``/docs.json`` completed by :func:`completed`."""
+    """Serve ``/docs.json`` completed in place by ``complete`` (see :func:`completed`)."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        token_required: bool,
-        open_paths: tuple[str, ...],
-        gets: Mapping[str, type[BaseModel]],
-        posts: Mapping[str, dict] | None = None,
-    ) -> None:
-        self.app = app
-        self.token_required, self.open_paths, self.gets = token_required, open_paths, gets
-        self.posts = posts
+    def __init__(self, app: ASGIApp, complete: Callable[[dict], object]) -> None:
+        self.app, self.complete = app, complete  # e.g. functools.partial(completed, ...)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/docs.json":
@@ -90,7 +81,7 @@ class CompletedOpenApi:
             if status != 200:
                 return None
             spec = json.loads(body)
-            completed(spec, self.token_required, self.open_paths, self.gets, self.posts)
+            self.complete(spec)
             return json.dumps(spec).encode()
 
         await call_rewriting(self.app, scope, receive, send, rewrite)
