@@ -1,5 +1,6 @@
 """The real local deploy on the bundled data: serve, monitor, swap, roll back, undeploy."""
 
+import http.client
 import json
 import re
 import threading
@@ -61,7 +62,7 @@ class Load(threading.Thread):
         while not self.done.is_set():
             try:
                 status = _post(f"{self.url}/predict", body)
-            except OSError as exc:
+            except (OSError, http.client.HTTPException) as exc:  # e.g. a worker killed mid-answer
                 status = repr(exc)
             self.sent += 1
             if status != 200:
