@@ -15,8 +15,9 @@ export PATH := $(BIN):$(PATH)
 TOOL_HOMES = eval "$$($(BIN)/python -m mnist_assets.env)" &&
 
 DATA_ASSETS := raw_mnist,mnist_splits
-# Where `make deploy` runs the service: docker when a Docker engine answers, else local processes.
-DEPLOY ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo local)
+# How `make deploy` runs the bento: auto (a container when Docker's daemon answers or Podman
+# works, which it installs as root on Debian/Ubuntu; else processes), container, or local.
+DEPLOY ?= auto
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,24 +42,19 @@ help: ## Show this help
 install: $(INSTALLED) $(DVC) ## Create .venv (and .venv-dvc) and install the project (idempotent)
 
 .PHONY: deploy
-deploy: install ## Train what is due, serve the champion on :8000, Prometheus on :9090 (DEPLOY=local|docker)
-ifeq ($(DEPLOY),docker)
-	mnist-assets deploy --target docker
-else
+deploy: install ## Train what is due, serve the champion on :8000, Prometheus on :9090 (DEPLOY=auto|container|local)
 	@bash deploy/install-system-tools.sh
-	mnist-assets deploy
+ifneq ($(DEPLOY),local)
+	@bash deploy/install-container-engine.sh $(if $(filter auto,$(DEPLOY)),|| true)
 endif
+	mnist-assets deploy --target $(DEPLOY)
 
 .PHONY: undeploy
-undeploy: install ## Stop what `make deploy` started (by pid; DEPLOY=docker: docker compose down)
-ifeq ($(DEPLOY),docker)
-	docker compose -f deploy/docker-compose.yml down
-else
+undeploy: install ## Stop exactly the processes and containers `make deploy` started
 	mnist-assets undeploy
-endif
 
 .PHONY: status
-status: install ## Show the deployed bento, model version and processes
+status: install ## Show the deployed bento, model version, its process or container and image
 	mnist-assets status
 
 .PHONY: rollback
@@ -108,7 +104,7 @@ benchmark-devices: install ## Training speed per device: CPU, and on a GPU eager
 	python benchmarks/train_devices.py
 
 .PHONY: image
-image: install ## Build the container image mnist-service:latest of the champion's bento (needs Docker)
+image: install ## Build the container image of the champion's bento, tagged with its version and latest
 	mnist-assets image
 
 .PHONY: prod-up

@@ -79,7 +79,12 @@ def _parser() -> argparse.ArgumentParser:
 
     deploy = commands.add_parser("deploy", help="materialise what is due, serve it, monitor it")
     deploy.add_argument("--run-config", help="JSON run config for the assets that run")
-    deploy.add_argument("--target", choices=("local", "docker"), default="local")
+    deploy.add_argument(
+        "--target",
+        choices=("auto", "container", "local"),
+        default="local",
+        help="run the bento as processes (local), as a container, or as one if an engine works",
+    )
     deploy.set_defaults(handler=_lazy("deploy", "deploy", "run_config", "target"))
     down = commands.add_parser("prod-down", help="stop the production topology")
     down.add_argument("--purge", action="store_true", help="also delete its Postgres cluster")

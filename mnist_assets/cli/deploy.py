@@ -1,7 +1,6 @@
 """`make deploy`, `make undeploy`, `make status` and `make rollback`."""
 
 import json
-import subprocess
 import sys
 import time
 import urllib.request
@@ -13,18 +12,19 @@ import dagster as dg
 
 from mnist_assets import env
 from mnist_assets.cli.materialise import materialise
+from mnist_assets.deploy.engines import PROCESSES, EngineError, detect, runner_for
 from mnist_assets.deploy.probes import auth_headers, http_ok
 from mnist_assets.deploy.stack import PROMETHEUS, DeployError, Deployment
 
-DOCKER_IMAGE = "mnist-service:latest"  # the image deploy/docker-compose.yml runs
 SMOKE_DIGIT = [[0.0] * 28 for _ in range(28)]
 
 
 def deploy(run_config_file: str | None, target: str = "local") -> int:
     """Bring the graph up to date through Dagster, serve the champion, monitor it.
 
-    ``target`` "local" runs the bento, gateway and Prometheus as processes here; "docker" packs
-    the champion's bento into an image and starts deploy/docker-compose.yml.
+    The gateway and Prometheus run as processes here; the bento too with ``target`` "local",
+    as a container of its own image with "container", and with "auto" as a container when an
+    engine works (Docker whose daemon answers, else Podman), else as processes.
     """
     from mnist_assets.definitions import defs
     from mnist_assets.defs.data.assets import raw_mnist
@@ -35,6 +35,14 @@ def deploy(run_config_file: str | None, target: str = "local") -> int:
     run_config = json.loads(Path(run_config_file).read_text()) if run_config_file else {}
     instance = dg.DagsterInstance.get()
     print(f"mnist-assets deploy (state in {env.state_dir()}, Dagster home {env.dagster_home()})")
+    try:
+        runner, why = runner_for(target)
+    except EngineError as exc:
+        print(f"deploy: {exc}", file=sys.stderr)
+        return 1
+    deployment = Deployment.from_environment()
+    deployment.choose_runner(runner)
+    print(f"  {'bento runs as':<18} {'':8}   {_runner_words(runner)} ({why})")
     # The source is observed every time; an unchanged source keeps its data version.
     if not materialise(defs, instance, [raw_mnist.key], run_config):
         return 1
@@ -50,7 +58,6 @@ def deploy(run_config_file: str | None, target: str = "local") -> int:
         )
     if not materialise(defs, instance, [SERVICE_ASSET], run_config):
         return 1
-    deployment = Deployment.from_environment()
     try:
         seconds = _timed(deployment.monitor)
     except (DeployError, TimeoutError, RuntimeError) as exc:
@@ -60,6 +67,10 @@ def deploy(run_config_file: str | None, target: str = "local") -> int:
     print(f"  {'smoke prediction':<18} {'':8}   {_smoke(deployment.url)}")
     _print_summary(deployment, time.perf_counter() - started)
     return 0
+
+
+def _runner_words(runner: str) -> str:
+    return "processes" if runner == PROCESSES else f"{runner} containers"
 
 
 def _timed(step: Callable[[], object]) -> float:
@@ -87,6 +98,7 @@ def status() -> int:
         return 1
     healthy = http_ok(f"{deployment.url}/readyz")
     print(f"serving      {live.bento} (model v{live.model_version}, since {live.since})")
+    print(f"slot         {live.slot}: {deployment.slots(live.runner).describe(live.slot)}")
     print(f"service      {deployment.url} {'ready' if healthy else 'NOT READY'}")
     if deployment.supervisor.pid(PROMETHEUS):
         print(f"prometheus   target up: {deployment.prometheus.target_up()}")
@@ -121,40 +133,32 @@ def rollback() -> int:
     return 0
 
 
-def image(tag: str = DOCKER_IMAGE) -> int:
-    """Build the container image of the champion's bento (``bentoml containerize``)."""
+def image() -> int:
+    """Build the container image of the champion's bento, also tagged ``mnist-service:latest``."""
     from mnist_assets.constants import CHAMPION_ALIAS
     from mnist_assets.defs.shared.registry import ModelRegistry
+    from mnist_assets.deploy.base_image import base_image
     from mnist_assets.deploy.bentos import bento_for_model
+    from mnist_assets.deploy.image import ALIAS, IMAGE_NAME, ensure_image
 
-    champion = ModelRegistry(tracking_uri=env.mlflow_tracking_uri()).version_with_alias(
-        CHAMPION_ALIAS
-    )
+    engine, why = detect()
+    if engine is None:
+        print(f"image: no container engine works: {why}", file=sys.stderr)
+        return 1
+    registry = ModelRegistry(tracking_uri=env.mlflow_tracking_uri())
+    champion = registry.version_with_alias(CHAMPION_ALIAS)
     if champion is None or champion.run_id is None:
         print(f"image: no '{CHAMPION_ALIAS}' model to containerize", file=sys.stderr)
         return 1
     bento = bento_for_model(str(champion.version), champion.run_id)
-    command = [str(Path(sys.executable).parent / "bentoml"), "containerize", str(bento.tag)]
-    if subprocess.run([*command, "-t", tag], check=False).returncode != 0:
-        print(f"image: containerizing {bento.tag} failed", file=sys.stderr)
+    try:
+        built = ensure_image(engine, str(bento.tag), lambda: base_image(engine))
+        engine.run("tag", built.ref, f"{IMAGE_NAME}:{ALIAS}")
+    except EngineError as exc:
+        print(f"image: {exc}", file=sys.stderr)
         return 1
-    print(f"image {tag} serves {bento.tag}")
-    return 0
-
-
-def _deploy_docker() -> int:
-    if image() != 0:
-        return 1
-    compose = env.shipped_dir() / "deploy" / "docker-compose.yml"
-    command = ["docker", "compose", "-f", str(compose), "up", "-d", "--wait"]
-    if subprocess.run(command, check=False).returncode != 0:
-        print(f"deploy: {' '.join(command)} failed", file=sys.stderr)
-        return 1
-    print(
-        f"the service runs in Docker: service {env.service_url()}, Prometheus "
-        f"{env.prometheus_url()}, Grafana http://127.0.0.1:{env.grafana_port()}, "
-        f"MLflow {env.mlflow_ui_url()}"
-    )
+    print(f"image {built.ref} ({built.size_bytes / 1e6:.0f} MB, {engine.name}) serves {bento.tag}")
+    print(f"also tagged {IMAGE_NAME}:{ALIAS}")
     return 0
 
 

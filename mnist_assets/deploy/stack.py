@@ -1,32 +1,38 @@
 """The local deployment: a bento behind the nginx gateway, scraped by Prometheus.
 
-Bentos run in two slots, blue and green. A new bento starts in the idle slot, and only once it
-answers /readyz does the gateway switch to it and the old slot stop; if it never gets ready,
-the old one keeps serving and nothing changes.
+Bentos run in two slots, blue and green, as processes or as containers (deploy.slots). A new
+bento starts in the idle slot, and only once it answers /readyz does the gateway switch to it
+and the old slot stop; if it never gets ready, the old one keeps serving and nothing changes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import sys
+import shutil
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from mnist_assets import env
-from mnist_assets.deploy.bentos import server_home
+from mnist_assets.deploy.engines import ENGINES, PROCESSES, Engine, EngineError
 from mnist_assets.deploy.files import change_lock
 from mnist_assets.deploy.gateway import Gateway
-from mnist_assets.deploy.probes import auth_headers, free_port, http_ok, port_in_use, wait_until
+from mnist_assets.deploy.probes import auth_headers, http_ok, port_in_use, wait_until
 from mnist_assets.deploy.processes import Supervisor
+from mnist_assets.deploy.slots import (
+    READY_TIMEOUT_S,
+    ContainerSlots,
+    ProcessSlots,
+    SlotFailed,
+    Slots,
+)
 from mnist_assets.deploy.state import DeployState, Release
 from mnist_assets.monitoring.prometheus import Prometheus
 
 GATEWAY, PROMETHEUS = "gateway", "prometheus"
 SLOTS = ("blue", "green")
-READY_TIMEOUT_S = 300  # a cold start imports torch and BentoML: tens of seconds on 2 cores
 LOCK_TIMEOUT_S = 2 * READY_TIMEOUT_S  # another change may be waiting for its bento to start
 
 
@@ -66,13 +72,28 @@ class Deployment:
     def state(self) -> DeployState:
         return DeployState.load(self.state_file)
 
+    def slots(self, runner: str) -> Slots:
+        """What runs the slots for ``runner``: "processes", or a container engine's name."""
+        if runner == PROCESSES:
+            return ProcessSlots(self.run_dir)
+        return ContainerSlots(self.run_dir, Engine(runner))
+
+    def choose_runner(self, runner: str) -> None:
+        """Run the next release with ``runner`` (the live one moves at the next serve)."""
+        with change_lock(self.run_dir, LOCK_TIMEOUT_S):
+            state = self.state()
+            state.target = runner
+            state.save(self.state_file)
+
     def is_live(self, bento: str) -> bool:
-        """Whether ``bento`` serves now through a running gateway."""
-        live = self.state().live
+        """Whether ``bento`` serves now, run as chosen, through a running gateway."""
+        state = self.state()
+        live = state.live
         return (
             live is not None
             and live.bento == bento
-            and self.supervisor.pid(f"bento-{live.slot}") is not None
+            and live.runner == state.target
+            and self.slots(live.runner).running(live.slot)
             and self.supervisor.pid(GATEWAY) is not None
             and http_ok(f"{self.url}/readyz")
         )
@@ -90,16 +111,17 @@ class Deployment:
         if self.is_live(bento) and state.live is not None:
             return state.live
         slot = SLOTS[1] if state.live and state.live.slot == SLOTS[0] else SLOTS[0]
-        port = self._start_bento(f"bento-{slot}", bento)
+        slots = self.slots(state.target)
+        port = self._start_bento(slots, slot, bento)
         try:
             self._route(port)
         except DeployError:  # refused before the gateway moved: the old release serves on
-            self.supervisor.stop(f"bento-{slot}")
+            slots.stop(slot)
             raise
         if state.live is not None and state.live.slot != slot:
             time.sleep(1.0)  # let requests already sent to the old bento finish
-            self.supervisor.stop(f"bento-{state.live.slot}")
-        release = Release(bento, model_version, slot, port)
+            self.slots(state.live.runner).stop(state.live.slot)
+        release = Release(bento, model_version, slot, port, runner=slots.name)
         state.roll_back(release) if rollback else state.go_live(release)
         state.save(self.state_file)
         return release
@@ -122,9 +144,14 @@ class Deployment:
         )
 
     def stop(self) -> list[str]:
-        """Stop every process this deployment started; returns the names that were running."""
+        """Stop every process and container this deployment started; the names that ran."""
         with change_lock(self.run_dir, LOCK_TIMEOUT_S):
-            return [name for name in self.supervisor.names() if self.supervisor.stop(name)]
+            stopped = [name for name in self.supervisor.names() if self.supervisor.stop(name)]
+            for engine in (Engine(name) for name in ENGINES if shutil.which(name)):
+                # A docker client without a daemon started nothing: its error is no failure.
+                with contextlib.suppress(EngineError):
+                    stopped += ContainerSlots(self.run_dir, engine).stop_all()
+            return stopped
 
     def _reconciled(self, state: DeployState) -> DeployState:
         """The state as the gateway routes it.
@@ -138,37 +165,22 @@ class Deployment:
             return state
         serving = served_model(f"http://127.0.0.1:{routed}")
         recorded = state.live.slot if state.live else None
-        running = [s for s in SLOTS if s != recorded and self.supervisor.pid(f"bento-{s}")]
+        slots = self.slots(state.target)
+        running = [s for s in SLOTS if s != recorded and slots.running(s)]
         if serving is None or len(running) != 1:
             return state  # nothing answers there: the swap below starts afresh
         bento, version = str(serving.get("bento", "")), str(serving.get("model_version", ""))
-        state.go_live(Release(bento, version, running[0], routed))
+        state.go_live(Release(bento, version, running[0], routed, runner=slots.name))
         state.save(self.state_file)
         return state
 
-    def _start_bento(self, name: str, bento: str) -> int:
-        self.supervisor.stop(name)  # a leftover of an attempt that never went live
-        port = free_port()
-        bentoml_cli = str(Path(sys.executable).parent / "bentoml")
-        command = [bentoml_cli, "serve", bento, "--host", "127.0.0.1", "--port", str(port)]
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        # Each slot's metrics in a home of its own (see server_home).
-        home = server_home(self.run_dir / "slots" / name)
-        slot_env = {**os.environ, "BENTOML_HOME": str(home)}
-        self.supervisor.start(name, command, env=slot_env, cwd=self.run_dir)
+    def _start_bento(self, slots: Slots, slot: str, bento: str) -> int:
         try:
-            wait_until(
-                lambda: http_ok(f"http://127.0.0.1:{port}/readyz"),
-                READY_TIMEOUT_S,
-                f"bento {bento}",
-                alive=lambda: self.supervisor.pid(name) is not None,
-            )
-        except (RuntimeError, TimeoutError) as exc:
-            self.supervisor.stop(name)
-            log = self.supervisor.log_file(name)
-            tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
-            raise DeployError(f"{exc}; the previous release keeps serving. {log}:\n{tail}") from exc
-        return port
+            return slots.start(slot, bento)
+        except (SlotFailed, EngineError) as exc:
+            tail = slots.log_tail(slot)
+            slots.stop(slot)
+            raise DeployError(f"{exc}; the previous release keeps serving. {tail}") from exc
 
     def _route(self, port: int) -> None:
         """Point the gateway at ``port`` and wait until it answers from there."""

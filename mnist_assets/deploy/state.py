@@ -12,21 +12,23 @@ from mnist_assets.deploy.files import write_atomically
 
 @dataclass(frozen=True)
 class Release:
-    """One bento that went live: its tag, model version, slot and port, and when."""
+    """One bento that went live: its tag, model version, slot, port, what ran it, and when."""
 
     bento: str
     model_version: str
     slot: str
     port: int
     since: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    runner: str = "processes"  # or the container engine: "docker", "podman"
 
 
 @dataclass
 class DeployState:
-    """The live release and the releases it replaced, newest last."""
+    """The live release, the releases it replaced (newest last), and what runs new ones."""
 
     live: Release | None = None
     history: list[Release] = field(default_factory=list)
+    target: str = "processes"  # the runner of the next release (see deploy.slots)
 
     @classmethod
     def load(cls, path: Path) -> DeployState:
@@ -34,7 +36,8 @@ class DeployState:
             return cls()
         raw = json.loads(path.read_text())
         live = Release(**raw["live"]) if raw.get("live") else None
-        return cls(live=live, history=[Release(**r) for r in raw.get("history", [])])
+        history = [Release(**r) for r in raw.get("history", [])]
+        return cls(live=live, history=history, target=raw.get("target", "processes"))
 
     def save(self, path: Path) -> None:
         """Write atomically: a crash mid-write leaves the previous state, never half a file."""
