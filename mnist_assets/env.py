@@ -156,6 +156,22 @@ def prometheus_port() -> int:
     return int(os.environ.get("MNIST_PROMETHEUS_PORT", "9090"))
 
 
+def image_name() -> str:
+    """Repository name of the service images (``MNIST_IMAGE_NAME``, default mnist-service).
+
+    Each image is tagged with its bento's version; ``latest`` follows the live one.
+    """
+    return os.environ.get("MNIST_IMAGE_NAME", "mnist-service")
+
+
+def base_image() -> str | None:
+    """The base of the service images (``MNIST_BASE_IMAGE``).
+
+    None: the Python slim image, else a Debian base built here (deploy.base_image).
+    """
+    return os.environ.get("MNIST_BASE_IMAGE") or None
+
+
 def dagster_ui_port() -> int:
     """Port of `make dev`'s Dagster UI (``MNIST_DAGSTER_PORT``, default 3000)."""
     return int(os.environ.get("MNIST_DAGSTER_PORT", "3000"))

@@ -139,7 +139,7 @@ def image() -> int:
     from mnist_assets.defs.shared.registry import ModelRegistry
     from mnist_assets.deploy.base_image import base_image
     from mnist_assets.deploy.bentos import bento_for_model
-    from mnist_assets.deploy.image import ALIAS, IMAGE_NAME, ensure_image
+    from mnist_assets.deploy.image import alias_ref, ensure_image
 
     engine, why = detect()
     if engine is None:
@@ -153,12 +153,12 @@ def image() -> int:
     bento = bento_for_model(str(champion.version), champion.run_id)
     try:
         built = ensure_image(engine, str(bento.tag), lambda: base_image(engine))
-        engine.run("tag", built.ref, f"{IMAGE_NAME}:{ALIAS}")
+        engine.run("tag", built.ref, alias_ref())
     except EngineError as exc:
         print(f"image: {exc}", file=sys.stderr)
         return 1
     print(f"image {built.ref} ({built.size_bytes / 1e6:.0f} MB, {engine.name}) serves {bento.tag}")
-    print(f"also tagged {IMAGE_NAME}:{ALIAS}")
+    print(f"also tagged {alias_ref()}")
     return 0
 
 

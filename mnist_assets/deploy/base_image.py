@@ -7,13 +7,13 @@ Debian's own packages (debootstrap, then an import), once, and kept for every la
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from mnist_assets import env
 from mnist_assets.deploy.engines import Engine, EngineError
 
 REGISTRY_BASE = "docker.io/library/python:3.11-slim-bookworm"
@@ -30,7 +30,7 @@ PRUNED = (
 
 def base_image(engine: Engine, say: Callable[[str], None] = print) -> str:
     """The base image reference, present in ``engine``'s store (pulled or built if need be)."""
-    if configured := os.environ.get("MNIST_BASE_IMAGE"):
+    if configured := env.base_image():
         if not engine.image_exists(configured):
             engine.run("pull", configured, timeout=900)
         say(f"base image {configured} (MNIST_BASE_IMAGE)")

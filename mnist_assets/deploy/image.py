@@ -21,10 +21,10 @@ from pathlib import Path
 
 import bentoml
 
+from mnist_assets import env
 from mnist_assets.deploy.engines import Engine, EngineError
 from mnist_assets.serving.model_store import RUNTIME_LABEL
 
-IMAGE_NAME = "mnist-service"
 ALIAS = "latest"  # moves to whatever image serves; never used to start a container
 USER_ID = 1034
 # Packages only one runtime needs, keyed by what the other runtimes may leave out.
@@ -62,7 +62,12 @@ class Image:
 
 def image_ref(bento_tag: str) -> str:
     """``mnist-service:<bento version>``: immutable, one image per bento."""
-    return f"{IMAGE_NAME}:{bento_tag.split(':', 1)[1]}"
+    return f"{env.image_name()}:{bento_tag.split(':', 1)[1]}"
+
+
+def alias_ref() -> str:
+    """``mnist-service:latest``, the alias that follows the live image."""
+    return f"{env.image_name()}:{ALIAS}"
 
 
 def ensure_image(
@@ -81,7 +86,7 @@ def ensure_image(
         _wheels(requirements, context / "wheels")
         (context / "Containerfile").write_text(
             CONTAINERFILE.format(
-                base=base(), uid=USER_ID, name=IMAGE_NAME, bento=bento.tag, model=model_tag
+                base=base(), uid=USER_ID, name=env.image_name(), bento=bento.tag, model=model_tag
             )
         )
         say(f"building {ref} ({runtime}: {', '.join(_names(requirements))})")

@@ -17,7 +17,7 @@ from typing import Protocol
 from mnist_assets.deploy.base_image import base_image
 from mnist_assets.deploy.bentos import server_home
 from mnist_assets.deploy.engines import PROCESSES, Engine, EngineError
-from mnist_assets.deploy.image import ALIAS, IMAGE_NAME, ensure_image
+from mnist_assets.deploy.image import alias_ref, ensure_image
 from mnist_assets.deploy.probes import free_port, http_ok, wait_until
 from mnist_assets.deploy.processes import Supervisor
 
@@ -116,7 +116,7 @@ class ContainerSlots:
             args += ["--health-interval", "disable"]  # no systemd timers; /readyz is polled here
         self.engine.run(*args, image.ref, timeout=120)
         _wait_ready(port, f"container {image.ref}", lambda: self.running(slot))
-        self.engine.run("tag", image.ref, f"{IMAGE_NAME}:{ALIAS}", timeout=30)
+        self.engine.run("tag", image.ref, alias_ref(), timeout=30)
         return port
 
     def running(self, slot: str) -> bool:

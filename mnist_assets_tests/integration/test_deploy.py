@@ -1,9 +1,7 @@
 """The real local deploy on the bundled data: serve, monitor, swap, roll back, undeploy."""
 
-import http.client
 import json
 import re
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +18,7 @@ from mnist_assets.deploy.state import DeployState
 from mnist_assets.monitoring.prometheus import Prometheus
 from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.api_schema import assert_schemathesis_finds_nothing
+from mnist_assets_tests.integration.clients import Load, get_json, post_json
 from mnist_assets_tests.integration.conftest import run
 from mnist_assets_tests.integration.processes import (
     any_process_mentions,
@@ -31,42 +30,6 @@ from mnist_assets_tests.integration.test_whole_graph import SHORT_RUN
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 DEPLOY_DIR = REPO_ROOT / "deploy"
-
-
-def _post(url: str, body: dict) -> int:
-    request = urllib.request.Request(
-        url, json.dumps(body).encode(), {"content-type": "application/json"}, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-
-
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.loads(response.read())
-
-
-class Load(threading.Thread):
-    """One client sending /predict in a loop, counting answers that were not 200."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(daemon=True)
-        self.url, self.sent, self.failed, self.done = url, 0, [], threading.Event()
-
-    def run(self) -> None:
-        body = {"image": [[0.0] * 28] * 28}
-        while not self.done.is_set():
-            try:
-                status = _post(f"{self.url}/predict", body)
-            except (OSError, http.client.HTTPException) as exc:  # e.g. a worker killed mid-answer
-                status = repr(exc)
-            self.sent += 1
-            if status != 200:
-                self.failed.append(status)
 
 
 def _panel_queries() -> list[tuple[str, str]]:
@@ -103,7 +66,7 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
         _assert_reads_as_steps(output)
         # The smoke test the deploy workflow ends with, against this deployment.
         assert "smoke ok: model v1" in run(["bash", "deploy/smoke.sh", url], REPO_ROOT, cli_env)
-        first = _get(f"{url}/model/info")
+        first = get_json(f"{url}/model/info")
         assert first["model_version"] == "1" and first["bento"].startswith("mnist_service:")
         assert f"bento       {first['bento']}" in output  # the summary says what serves
         for readme_url in _readme_urls(port, prometheus_port):
@@ -113,12 +76,12 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
         # Traffic: real digits one by one and in batches (enough for a drift score), one 400.
         pixels = splits.test.images.astype(np.float32) / 255.0
         for image in pixels[:50]:
-            assert _post(f"{url}/predict", {"image": image.tolist()}) == 200
+            assert post_json(f"{url}/predict", {"image": image.tolist()}) == 200
         # Enough for every worker (one per core) to fill its 1,024-image drift window.
         for start in range(0, 4096, 256):
             batch = pixels[np.arange(start, start + 256) % len(pixels)]
-            assert _post(f"{url}/predict/batch", {"images": batch.tolist()}) == 200
-        assert _post(f"{url}/predict", {"image": [[2.0] * 28] * 28}) == 400
+            assert post_json(f"{url}/predict/batch", {"images": batch.tolist()}) == 200
+        assert post_json(f"{url}/predict", {"image": [[2.0] * 28] * 28}) == 400
         time.sleep(12)  # two scrapes after the traffic, so every rate() has two samples
 
         assert prometheus.target_up()
@@ -134,7 +97,7 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
         serve_and_stop(first["bento"], cli_env)
         counted = predictions_counted(url)
         for image in pixels[:20]:
-            assert _post(f"{url}/predict", {"image": image.tolist()}) == 200
+            assert post_json(f"{url}/predict", {"image": image.tolist()}) == 200
         assert predictions_counted(url) >= counted + 20
 
         # The API as clients reach it, through the gateway: schemathesis finds nothing.
@@ -146,7 +109,7 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
         assert "  up to date: nothing to retrain" in output
         runs_after = len(mlflow.search_runs(mlflow.get_experiment_by_name("mnist").experiment_id))
         assert runs_after == runs_before
-        assert _get(f"{url}/model/info")["bento"] == first["bento"]
+        assert get_json(f"{url}/model/info")["bento"] == first["bento"]
 
         # A new champion takes over under load without a failed request.
         retrain = json.loads(json.dumps(SHORT_RUN))
@@ -163,13 +126,13 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
         time.sleep(1)
         load.done.set()
         load.join()
-        second = _get(f"{url}/model/info")
+        second = get_json(f"{url}/model/info")
         assert second["model_version"] == "2" and second["bento"] != first["bento"]
         assert load.sent > 100 and load.failed == []
 
         # Rollback: the first bento serves again and holds the champion alias.
         output = run(["mnist-assets", "rollback"], REPO_ROOT, cli_env)
-        assert _get(f"{url}/model/info")["bento"] == first["bento"]
+        assert get_json(f"{url}/model/info")["bento"] == first["bento"]
         champion = mlflow.get_model_version_by_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS)
         assert str(champion.version) == "1"
         assert mlflow.get_model_version(REGISTERED_MODEL_NAME, "2").tags["rolled_back"] == "true"

@@ -13,7 +13,7 @@ from mnist_assets.deploy.probes import free_port
 from mnist_assets.deploy.stack import Deployment, served_model
 from mnist_assets.deploy.state import DeployState
 from mnist_assets.serving.model_store import save_champion
-from mnist_assets_tests.integration.test_deploy import Load
+from mnist_assets_tests.integration.clients import Load
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

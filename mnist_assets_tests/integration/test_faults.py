@@ -11,8 +11,8 @@ import pytest
 from mnist_assets.defs.monitoring.live_drift import DriftWatch
 from mnist_assets.deploy.probes import free_port
 from mnist_assets.deploy.stack import PROMETHEUS, Deployment
+from mnist_assets_tests.integration.clients import Load, post_json
 from mnist_assets_tests.integration.processes import predictions_counted
-from mnist_assets_tests.integration.test_deploy import Load, _post
 from mnist_assets_tests.integration.test_deploy_recovery import _two_bentos
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -84,7 +84,7 @@ def test_with_prometheus_gone_the_service_serves_and_drift_reads_its_metrics(
     before = predictions_counted(deployment.url)
     image = [[0.0] * 28] * 28
     for _ in range(10):
-        assert _post(f"{deployment.url}/predict", {"image": image}) == 200
+        assert post_json(f"{deployment.url}/predict", {"image": image}) == 200
     watch = DriftWatch(prometheus_url=deployment.prometheus.url, service_url=deployment.url)
     traffic, source, snapshot = watch.read(None)
     assert source == "service /metrics since last evaluation"
