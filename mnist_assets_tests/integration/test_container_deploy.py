@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mnist_assets.deploy.engines import Engine, detect
-from mnist_assets.deploy.probes import free_port
+from mnist_assets.deploy.probes import free_port, http_ok, wait_until
 from mnist_assets.deploy.slots import ContainerSlots
 from mnist_assets.deploy.state import DeployState
 from mnist_assets.monitoring.prometheus import Prometheus
@@ -120,6 +120,10 @@ def test_the_bento_runs_as_a_container_swaps_rolls_back_and_leaves_nothing(
         assert get_json(f"{url}/model/info", auth)["bento"] == first
         running = engine.inspect("container", engine.containers(_label(tmp_path))[0])
         assert running is not None and running["Config"]["Image"].endswith(first_image)
+
+        # deploy/docker-compose.yml runs the same image by the same name and tag.
+        served = _compose_serves(engine, first_image, {**cli_env, **auth})
+        assert served["bento"] == first
     finally:
         run(["mnist-assets", "undeploy"], REPO_ROOT, cli_env)
         leftover = engine.containers(_label(tmp_path))
@@ -134,6 +138,30 @@ def test_the_bento_runs_as_a_container_swaps_rolls_back_and_leaves_nothing(
         capture_output=True, text=True, check=True,
     ).stdout.split()  # fmt: skip
     assert dangling == [], "the builds left intermediate images behind"
+
+
+def _compose_serves(engine: Engine, image: str, env: dict[str, str]) -> dict:
+    """The compose file's service part, up with ``image`` on a port of its own: /model/info."""
+    port, project = free_port(), f"mnist-compose-{uuid.uuid4().hex[:8]}"
+    command = ["docker", "compose"] if engine.name == "docker" else ["podman-compose"]
+    command += ["-p", project, "-f", str(REPO_ROOT / "deploy" / "docker-compose.yml")]
+    name, tag = image.split(":")
+    compose_env = {
+        **env,
+        "MNIST_IMAGE_NAME": name,
+        "MNIST_SERVICE_TAG": tag,
+        "MNIST_SERVICE_PORT": str(port),
+        "GRAFANA_ADMIN_PASSWORD": "unused: only the service starts",
+    }
+    try:
+        run([*command, "up", "-d", "service"], REPO_ROOT, compose_env)
+        url = f"http://127.0.0.1:{port}"
+        started = lambda: bool(engine.containers(f"com.docker.compose.project={project}"))  # noqa: E731
+        wait_until(lambda: http_ok(f"{url}/readyz"), 120, "the compose service", alive=started)
+        return get_json(f"{url}/model/info", {"authorization": env["authorization"]})
+    finally:
+        run([*command, "down"], REPO_ROOT, compose_env)
+        engine.run("network", "rm", f"{project}_default", check=False)
 
 
 def _label(tmp_path: Path) -> str:

@@ -8,6 +8,7 @@ import yaml
 from dagster._core.instance.config import dagster_instance_config
 
 from mnist_assets.constants import TRAINING_RUN_TAG
+from mnist_assets.env import image_name
 from mnist_assets_tests import REPO_ROOT
 
 DEPLOY = REPO_ROOT / "deploy"
@@ -104,3 +105,16 @@ def test_the_code_location_image_serves_this_module() -> None:
     assert "USER mnist" in dockerfile
     for source in re.findall(r"^COPY (\S+)", dockerfile, re.M):
         assert (REPO_ROOT / source).exists(), source
+
+
+def test_compose_files_and_manifests_run_the_images_the_deploy_builds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MNIST_IMAGE_NAME", raising=False)
+    name = image_name()
+    for file, service in (("docker-compose.yml", "service"), ("docker-compose.prod.yml", "bento")):
+        spec = yaml.safe_load((DEPLOY / file).read_text())["services"][service]
+        assert spec["image"] == f"${{MNIST_IMAGE_NAME:-{name}}}:${{MNIST_SERVICE_TAG:-latest}}"
+        assert spec["user"] == "bentoml" and spec["environment"] == ["MNIST_API_TOKEN"]
+    (container,) = _manifests()["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert container["image"].rsplit("/", 1)[1].split(":")[0] == name
