@@ -68,6 +68,11 @@ def bentoml_home() -> Path:
     return state_path(os.environ.get("BENTOML_HOME", ".bentoml"))
 
 
+def use_state_bentoml_home() -> None:
+    """Set ``BENTOML_HOME`` for this process to :func:`bentoml_home` (before BentoML reads it)."""
+    os.environ["BENTOML_HOME"] = str(bentoml_home())
+
+
 def prepare_tool_homes() -> dict[str, str]:
     """Point Dagster and BentoML at the state folder, creating the Dagster instance's config.
 
