@@ -98,7 +98,9 @@ def status() -> int:
         return 1
     healthy = http_ok(f"{deployment.url}/readyz")
     print(f"serving      {live.bento} (model v{live.model_version}, since {live.since})")
-    print(f"slot         {live.slot}: {deployment.slots(live.runner).describe(live.slot)}")
+    slots = deployment.slots(live.runner)
+    print(f"slot         {live.slot}: {slots.describe(live.slot)}")
+    print(f"bento logs   {slots.logs(live.slot)}")
     print(f"service      {deployment.url} {'ready' if healthy else 'NOT READY'}")
     if deployment.supervisor.pid(PROMETHEUS):
         print(f"prometheus   target up: {deployment.prometheus.target_up()}")
@@ -189,6 +191,8 @@ def _print_summary(deployment: Deployment, seconds: float) -> None:
         ("mlflow UI", f"{env.mlflow_ui_url()}  (make mlflow)"),
         ("logs", str(deployment.supervisor.log_file("gateway").parent)),
     ]
+    if (live := deployment.state().live) is not None:
+        rows.append(("bento logs", deployment.slots(live.runner).logs(live.slot)))
     print(f"\nmnist-assets is live ({seconds:.0f} s):")
     for name, value in rows:
         print(f"  {name:<11} {value}")

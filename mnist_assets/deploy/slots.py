@@ -43,6 +43,8 @@ class Slots(Protocol):
 
     def describe(self, slot: str) -> str: ...
 
+    def logs(self, slot: str) -> str: ...  # where the slot's log is: a file or a command
+
     def log_tail(self, slot: str) -> str: ...
 
 
@@ -75,6 +77,9 @@ class ProcessSlots:
     def describe(self, slot: str) -> str:
         pid = Supervisor(self.run_dir).pid(f"bento-{slot}")
         return f"pid {pid}" if pid else "not running"
+
+    def logs(self, slot: str) -> str:
+        return str(Supervisor(self.run_dir).log_file(f"bento-{slot}"))
 
     def log_tail(self, slot: str) -> str:
         log = Supervisor(self.run_dir).log_file(f"bento-{slot}")
@@ -138,9 +143,12 @@ class ContainerSlots:
         state = "running" if found["State"].get("Running") else "not running"
         return f"container {self.container(slot)} ({state}), image {found['Config']['Image']}"
 
+    def logs(self, slot: str) -> str:
+        return f"{self.engine.name} logs {self.container(slot)}"
+
     def log_tail(self, slot: str) -> str:
-        logs = self.engine.run("logs", "--tail", "20", self.container(slot), check=False)
-        return f"`{self.engine.name} logs {self.container(slot)}`:\n{logs}"
+        tail = self.engine.run("logs", "--tail", "20", self.container(slot), check=False)
+        return f"`{self.logs(slot)}`:\n{tail}"
 
 
 def _wait_ready(port: int, what: str, alive: Callable[[], bool]) -> None:

@@ -91,6 +91,7 @@ def test_the_bento_runs_as_a_container_swaps_rolls_back_and_leaves_nothing(
         assert prometheus.query("sum(mnist_predictions_total)"), "no mnist_* series scraped"
         status = run(["mnist-assets", "status"], REPO_ROOT, cli_env)
         assert "container mnist-" in status and first_image in status
+        assert f"bento logs   {engine.name} logs mnist-" in status
 
         # Nothing changed: no image is built again.
         started = time.monotonic()
