@@ -155,6 +155,8 @@ format: install ## Format the code with ruff
 .PHONY: test
 test: install ## Run the whole test suite, integration tests included
 	@bash deploy/install-system-tools.sh
+	@bash deploy/install-container-engine.sh
+	@docker info >/dev/null 2>&1 || bash deploy/install-system-tools.sh podman-compose:podman-compose
 	pytest --timeout=900
 
 .PHONY: test-fast
