@@ -92,7 +92,7 @@ class ContainerSlots:
 
     run_dir: Path
     engine: Engine
-    say: Callable[[str], None] = print
+    say: Callable[[str], None] = lambda line: print(f"    {line}")  # under the deploy's step
 
     @property
     def name(self) -> str:

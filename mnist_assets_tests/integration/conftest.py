@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mnist_assets.deploy.probes import free_port
 from mnist_assets_tests import REPO_ROOT
 
 
@@ -35,3 +36,19 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 300) -> s
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout + done.stderr
+
+
+def own_deployment(tmp_path: Path, env: dict[str, str]) -> tuple[int, int]:
+    """Point ``env`` at a deployment of the test's own: run folder, stores, free ports.
+
+    Returns the service's and Prometheus's ports.
+    """
+    port, prometheus_port = free_port(), free_port()
+    env.update(
+        MNIST_RUN_DIR=str(tmp_path / "run"),
+        MNIST_MLFLOW_ROOT=str(tmp_path / "mlruns"),
+        BENTOML_HOME=str(tmp_path / "bentoml"),
+        MNIST_SERVICE_PORT=str(port),
+        MNIST_PROMETHEUS_PORT=str(prometheus_port),
+    )
+    return port, prometheus_port

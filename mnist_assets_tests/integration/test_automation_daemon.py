@@ -20,10 +20,9 @@ from PIL import Image
 from mnist_assets.constants import REGISTERED_MODEL_NAME, TRAINING_RUN_TAG
 from mnist_assets.defs.monitoring.live_drift import DriftWatch
 from mnist_assets.defs.shared.registry import ModelRegistry
-from mnist_assets.deploy.probes import free_port
 from mnist_assets.ml.splits import MnistSplits
 from mnist_assets_tests import REPO_ROOT
-from mnist_assets_tests.integration.conftest import run
+from mnist_assets_tests.integration.conftest import own_deployment, run
 from mnist_assets_tests.integration.daemon_runs import (
     finished_runs,
     finished_sensor_run,
@@ -62,12 +61,8 @@ def env(cli_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     config.write_text(json.dumps(AUTOMATION_RUN))
     monitoring = tmp_path / "monitoring.yaml"
     monitoring.write_text(yaml.safe_dump(MONITORING))
+    own_deployment(tmp_path, cli_env)
     cli_env.update(
-        MNIST_RUN_DIR=str(tmp_path / "run"),
-        MNIST_MLFLOW_ROOT=str(tmp_path / "mlruns"),
-        BENTOML_HOME=str(tmp_path / "bentoml"),
-        MNIST_SERVICE_PORT=str(free_port()),
-        MNIST_PROMETHEUS_PORT=str(free_port()),
         MNIST_AUTOMATION_RUN_CONFIG=str(config),
         MNIST_MONITORING_CONFIG=str(monitoring),
     )

@@ -17,7 +17,7 @@ from mnist_assets.deploy.state import DeployState
 from mnist_assets.monitoring.prometheus import Prometheus
 from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.clients import Load, get_json, post_json
-from mnist_assets_tests.integration.conftest import run
+from mnist_assets_tests.integration.conftest import own_deployment, run
 from mnist_assets_tests.integration.processes import any_process_mentions
 from mnist_assets_tests.integration.test_whole_graph import SHORT_RUN
 
@@ -39,17 +39,9 @@ def engine() -> Engine:
 def test_the_bento_runs_as_a_container_swaps_rolls_back_and_leaves_nothing(
     tmp_path: Path, cli_env: dict[str, str], engine: Engine
 ) -> None:
-    port, prometheus_port = free_port(), free_port()
+    port, prometheus_port = own_deployment(tmp_path, cli_env)
     image_name = f"mnist-service-test-{uuid.uuid4().hex[:8]}"  # never the deployed images
-    cli_env.update(
-        MNIST_RUN_DIR=str(tmp_path / "run"),
-        MNIST_MLFLOW_ROOT=str(tmp_path / "mlruns"),
-        BENTOML_HOME=str(tmp_path / "bentoml"),
-        MNIST_SERVICE_PORT=str(port),
-        MNIST_PROMETHEUS_PORT=str(prometheus_port),
-        MNIST_IMAGE_NAME=image_name,
-        MNIST_API_TOKEN="container-test-token",
-    )
+    cli_env.update(MNIST_IMAGE_NAME=image_name, MNIST_API_TOKEN="container-test-token")
     url = f"http://127.0.0.1:{port}"
     config = tmp_path / "tiny.json"
     config.write_text(json.dumps(SHORT_RUN))

@@ -13,13 +13,12 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from mnist_assets.constants import CHAMPION_ALIAS, REGISTERED_MODEL_NAME
-from mnist_assets.deploy.probes import free_port
 from mnist_assets.deploy.state import DeployState
 from mnist_assets.monitoring.prometheus import Prometheus
 from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.api_schema import assert_schemathesis_finds_nothing
 from mnist_assets_tests.integration.clients import Load, get_json, post_json
-from mnist_assets_tests.integration.conftest import run
+from mnist_assets_tests.integration.conftest import own_deployment, run
 from mnist_assets_tests.integration.processes import (
     any_process_mentions,
     predictions_counted,
@@ -47,14 +46,7 @@ def _alert_expressions() -> list[tuple[str, str]]:
 def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
     tmp_path: Path, cli_env: dict[str, str], splits
 ) -> None:
-    port, prometheus_port = free_port(), free_port()
-    cli_env.update(
-        MNIST_RUN_DIR=str(tmp_path / "run"),
-        MNIST_MLFLOW_ROOT=str(tmp_path / "mlruns"),
-        BENTOML_HOME=str(tmp_path / "bentoml"),
-        MNIST_SERVICE_PORT=str(port),
-        MNIST_PROMETHEUS_PORT=str(prometheus_port),
-    )
+    port, prometheus_port = own_deployment(tmp_path, cli_env)
     url = f"http://127.0.0.1:{port}"
     config = tmp_path / "tiny.json"
     config.write_text(json.dumps(SHORT_RUN))
