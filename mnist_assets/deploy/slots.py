@@ -17,7 +17,7 @@ from typing import Protocol
 from mnist_assets.deploy.base_image import base_image
 from mnist_assets.deploy.bentos import server_home
 from mnist_assets.deploy.engines import PROCESSES, Engine, EngineError
-from mnist_assets.deploy.image import alias_ref, ensure_image
+from mnist_assets.deploy.image import alias_ref, ensure_image, image_ref
 from mnist_assets.deploy.probes import free_port, http_ok, wait_until
 from mnist_assets.deploy.processes import Supervisor
 
@@ -42,6 +42,8 @@ class Slots(Protocol):
     def stop(self, slot: str) -> bool: ...
 
     def describe(self, slot: str) -> str: ...
+
+    def went_live(self, bento: str) -> None: ...  # the gateway routes to ``bento`` now
 
     def logs(self, slot: str) -> str: ...  # where the slot's log is: a file or a command
 
@@ -77,6 +79,9 @@ class ProcessSlots:
     def describe(self, slot: str) -> str:
         pid = Supervisor(self.run_dir).pid(f"bento-{slot}")
         return f"pid {pid}" if pid else "not running"
+
+    def went_live(self, bento: str) -> None:
+        pass  # nothing to follow the live release
 
     def logs(self, slot: str) -> str:
         return str(Supervisor(self.run_dir).log_file(f"bento-{slot}"))
@@ -121,8 +126,11 @@ class ContainerSlots:
             args += ["--health-interval", "disable"]  # no systemd timers; /readyz is polled here
         self.engine.run(*args, image.ref, timeout=120)
         _wait_ready(port, f"container {image.ref}", lambda: self.running(slot))
-        self.engine.run("tag", image.ref, alias_ref(), timeout=30)
         return port
+
+    def went_live(self, bento: str) -> None:
+        """``latest`` follows the live image."""
+        self.engine.run("tag", image_ref(bento), alias_ref(), timeout=30)
 
     def running(self, slot: str) -> bool:
         state = self.engine.state(self.container(slot))

@@ -122,6 +122,7 @@ class Deployment:
             time.sleep(1.0)  # let requests already sent to the old bento finish
             self.slots(state.live.runner).stop(state.live.slot)
         release = Release(bento, model_version, slot, port, runner=slots.name)
+        slots.went_live(bento)
         state.roll_back(release) if rollback else state.go_live(release)
         state.save(self.state_file)
         return release

@@ -113,6 +113,8 @@ def test_the_bento_runs_as_a_container_swaps_rolls_back_and_leaves_nothing(
         assert get_json(f"{url}/model/info", auth)["bento"] == first
         running = engine.inspect("container", engine.containers(_label(tmp_path))[0])
         assert running is not None and running["Config"]["Image"].endswith(first_image)
+        alias = engine.inspect("image", f"{image_name}:latest")
+        assert alias is not None and alias["Id"] == inspected["Id"]  # latest moved back
 
         # deploy/docker-compose.yml runs the same image by the same name and tag.
         served = _compose_serves(engine, first_image, {**cli_env, **auth})
