@@ -9,10 +9,10 @@ Servers, each serving the champion's weights with the project's worker count
   naive     a BentoML service in the quickstart's style (benchmarks/naive_service.py)
   fastapi   FastAPI + pydantic + eager PyTorch under uvicorn (benchmarks/fastapi_service.py)
   mlflow    `mlflow models serve` of the champion
-All run together but only one is loaded at a time, by wrk (C, one thread, on the same cores).
-Each point is measured REPEATS times, interleaved across servers; medians and the ratios of
-medians are printed. /predict/batch of 256 images is measured on the project as JSON and as raw
-bytes.
+Each server runs alone, loaded by wrk (C, one thread, on the same cores): started, warmed up,
+measured, stopped, then the next. Each point is measured REPEATS times, interleaved across
+servers; medians and the ratios of medians are printed. /predict/batch of 256 images is
+measured on the project as JSON and as raw bytes.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -128,28 +128,40 @@ def main() -> None:
         flush=True,
     )
     deployment = Deployment(Path(home.parent) / "run", "127.0.0.1", free_port(), free_port())
+    urls["project"] = deployment.url
+    mlflow_env = {**environment, "MLFLOW_TRACKING_URI": env.mlflow_tracking_uri()}
+
+    @contextmanager
+    def alone(name: str) -> Iterator[None]:
+        """``name``'s server, the only one running, ready."""
+        if name == "project":
+            try:
+                deployment.serve(str(bento.tag), str(champion.version))
+                yield
+            finally:
+                deployment.stop()
+        else:
+            server_env = mlflow_env if name == "mlflow" else environment
+            with server(commands[name], urls[name] + ready[name], server_env):
+                yield
+
     results: dict[tuple[str, int], list[WrkResult]] = {}
     batches: dict[str, list[WrkResult]] = {"json": [], "raw bytes": []}
-    with ExitStack() as stack:
-        stack.callback(deployment.stop)
-        deployment.serve(str(bento.tag), str(champion.version))
-        urls["project"] = deployment.url
-        mlflow_env = {**environment, "MLFLOW_TRACKING_URI": env.mlflow_tracking_uri()}
-        for name, command in commands.items():
-            server_env = mlflow_env if name == "mlflow" else environment
-            stack.enter_context(server(command, urls[name] + ready[name], server_env))
-        for name in bodies:  # warm-up: every worker loaded, first-call costs paid
-            run_wrk(urls[name] + paths[name], bodies[name], 64, 3)
-        for repeat in range(REPEATS):
-            for name, body in bodies.items():
+    for repeat in range(REPEATS):
+        for name, body in bodies.items():
+            with alone(name):
+                url = urls[name] + paths[name]
+                run_wrk(url, body, 64, 3)  # warm-up: every worker loaded, first calls paid
                 for connections in CONNECTIONS:
-                    result = run_wrk(urls[name] + paths[name], body, connections, SECONDS)
+                    result = run_wrk(url, body, connections, SECONDS)
                     results.setdefault((name, connections), []).append(result)
-            batch_url = f"{deployment.url}/predict/batch"
-            as_json = json.dumps({"images": (batch / 255.0).tolist()}).encode()
-            batches["json"].append(run_wrk(batch_url, as_json, 8, SECONDS))
-            batches["raw bytes"].append(run_wrk(batch_url, batch.tobytes(), 8, SECONDS, OCTET))
-            print(f"repeat {repeat + 1} of {REPEATS} done", flush=True)
+                if name == "project":
+                    batch_url = f"{deployment.url}/predict/batch"
+                    as_json = json.dumps({"images": (batch / 255.0).tolist()}).encode()
+                    batches["json"].append(run_wrk(batch_url, as_json, 8, SECONDS))
+                    raw = run_wrk(batch_url, batch.tobytes(), 8, SECONDS, OCTET)
+                    batches["raw bytes"].append(raw)
+        print(f"repeat {repeat + 1} of {REPEATS} done", flush=True)
     report(results, batches)
 
 
