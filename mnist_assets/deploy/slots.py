@@ -26,7 +26,7 @@ SECRETS = ("MNIST_API_TOKEN",)  # passed to containers by name, never written in
 
 
 class SlotFailed(RuntimeError):
-    """A slot did not get ready; the message ends with the tail of its log."""
+    """A slot did not get ready (the deployment adds the tail of its log)."""
 
 
 class Slots(Protocol):
