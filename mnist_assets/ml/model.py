@@ -78,7 +78,20 @@ class MnistCnn(nn.Module):
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         # Normalising inside the model keeps every caller (training, service) on raw pixels.
-        return self.classifier(self.features((pixels - MNIST_MEAN) / MNIST_STD))
+        features = self.features((pixels - MNIST_MEAN) / MNIST_STD)
+        if features.requires_grad and features.is_contiguous(memory_format=torch.channels_last):
+            features.register_hook(_channels_last)
+        return self.classifier(features)
+
+
+def _channels_last(grad: torch.Tensor) -> torch.Tensor:
+    """The gradient reaching the last conv block, in the block's channels_last layout.
+
+    Flatten's backward hands the last ReLU a contiguous gradient for a channels_last activation;
+    mixed layouts send ``threshold_backward`` down a strided path ~30x slower (1 ms of a 21 ms
+    CPU step). One 70 µs copy gives it matching layouts.
+    """
+    return grad.contiguous(memory_format=torch.channels_last)
 
 
 def to_pixels(images: torch.Tensor) -> torch.Tensor:
