@@ -27,6 +27,7 @@ from torchvision import transforms
 
 from mnist_assets.defs.data.assets import SplitConfig
 from mnist_assets.defs.training.config import TrainingRunConfig
+from mnist_assets.ml.allocator import keep_freed_memory
 from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.model import CnnConfig, MnistCnn
 from mnist_assets.ml.optimizers import build_optimizer, build_scheduler
@@ -94,7 +95,10 @@ def main() -> None:
 
     # mnist_assets/configs/training.yaml, as a training run sees it
     model_config, config = TrainingRunConfig().to_configs()
+    # The resources fit() gives the project, given to the baseline too: its threads and the
+    # allocator setting (process-wide, so set once before either loop runs).
     configure_threads(config.num_threads)
+    keep_freed_memory()
     split = SplitConfig()  # mnist_assets/configs/data.yaml
     splits = stratified_split(BundledSource().load(), split.fractions(), split.seed)
     cpu = Runtime.resolve("cpu", "fp32")

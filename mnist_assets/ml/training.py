@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mnist_assets.ml.allocator import keep_freed_memory
 from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.inference import predict_logits
 from mnist_assets.ml.model import CnnConfig, MnistCnn, to_pixels
@@ -142,6 +143,7 @@ def fit(
     "Best" is the highest validation accuracy, ties going to the lower validation loss.
     """
     configure_threads(config.num_threads)
+    keep_freed_memory()
     seed_everything(config.seed, config.deterministic)
     runtime = Runtime.resolve(config.device, config.precision)
     config = config.for_device(runtime.device.type, len(train))
