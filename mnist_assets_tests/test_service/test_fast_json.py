@@ -38,11 +38,15 @@ def test_a_well_formed_image_and_batch_become_arrays() -> None:
         _body(image=GOOD, extra=1),  # an undeclared field
         _body(picture=GOOD),  # no image
         _body(image=[[float("nan")] + [0.0] * 27, *GOOD[1:]]),  # json writes NaN
+        _body(image=[[float("inf")] + [0.0] * 27, *GOOD[1:]]),  # json writes Infinity
+        _body(image=GOOD).replace(b"0.0", b"1e400", 1),  # overflows a float
+        _body(image=GOOD).replace(b"0.0", b"1" + b"0" * 30, 1),  # overflows 64 bits
         b"[1, 2]",
         b"not json",
     ],
     ids=["bool", "strings", "ragged", "rows", "high", "low", "threshold-bool", "threshold-high",
-         "extra-field", "missing", "nan", "not-an-object", "not-json"],
+         "extra-field", "missing", "nan", "infinity", "float-overflow", "int-overflow",
+         "not-an-object", "not-json"],
 )  # fmt: skip
 def test_anything_unusual_is_left_to_pydantic(body: bytes) -> None:
     assert well_formed(body, "image", False) is None
