@@ -91,6 +91,10 @@ compare: install ## Compare the latest MLflow runs side by side (RUNS="id id" to
 benchmark: install ## Training speed: a DataLoader loop vs the project's loop
 	python benchmarks/train_speed.py
 
+.PHONY: benchmark-json
+benchmark-json: install ## Request bodies to numpy: json vs orjson, the service's parser
+	python benchmarks/json_parse.py
+
 .PHONY: benchmark-soak
 benchmark-soak: install ## 64 clients through a gateway of its own for 10 minutes: errors, latency, worker memory
 	python benchmarks/soak.py
