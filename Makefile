@@ -95,6 +95,10 @@ benchmark: install ## Training speed: a DataLoader loop vs the project's loop
 benchmark-json: install ## Request bodies to numpy: json vs orjson, the service's parser
 	python benchmarks/json_parse.py
 
+.PHONY: benchmark-allocator
+benchmark-allocator: install ## Training 60,000 images with and without the allocator setting, fresh processes
+	python benchmarks/train_allocator.py
+
 .PHONY: benchmark-soak
 benchmark-soak: install ## 64 clients through a gateway of its own for 10 minutes: errors, latency, worker memory
 	python benchmarks/soak.py
