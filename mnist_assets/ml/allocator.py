@@ -3,8 +3,10 @@
 A CPU training step allocates and frees megabytes of activations and gradients. By default
 glibc hands back the top of its heap once 128 KiB are free there (``M_TRIM_THRESHOLD``) and
 serves large blocks with fresh ``mmap`` calls, so each step's buffers come back as new pages the
-kernel has to fault in and zero: on this project's 2-core CPU a third of a step's time.
-Keeping freed memory in the process (at most what one step needs) removes that.
+kernel has to fault in and zero. glibc raises both thresholds once a process frees a large
+mapped block, so whether that happens depends on what the process did before; where it does
+(a 60,000-image training, benchmarks/train_allocator.py) it costs a third of the time. Fixed
+thresholds keep freed memory in the process either way.
 """
 
 from __future__ import annotations
