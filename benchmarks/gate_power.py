@@ -26,7 +26,7 @@ from mnist_assets.defs.evaluation.config import ValidationConfig
 from mnist_assets.defs.training.config import TrainingRunConfig
 from mnist_assets.ml.gate import worse_p_value
 from mnist_assets.ml.sources import BundledSource
-from mnist_assets.ml.splits import stratified_split
+from mnist_assets.ml.splits import content_split
 from mnist_assets.ml.training import fit
 from mnist_assets.ml.validation import ChampionComparison, right_on_test
 
@@ -56,7 +56,7 @@ def main() -> None:
     args = parser.parse_args()
 
     split = SplitConfig()
-    splits = stratified_split(BundledSource().load(), split.fractions(), split.seed)
+    splits = content_split(BundledSource().load(), split.fractions(), split.seed)
     model, recipe = TrainingRunConfig().to_configs()
     recipe = dataclasses.replace(recipe, epochs=args.epochs)
     alpha = ValidationConfig().thresholds().regression_alpha

@@ -20,7 +20,7 @@ from mnist_assets.defs.serving.optimized import OptimizationConfig
 from mnist_assets.defs.training.config import TrainingRunConfig
 from mnist_assets.ml.optimization import REFERENCE, build_variants, compare
 from mnist_assets.ml.sources import BundledSource
-from mnist_assets.ml.splits import stratified_split
+from mnist_assets.ml.splits import content_split
 from mnist_assets.ml.training import fit
 
 
@@ -35,7 +35,7 @@ def main() -> None:
     if args.epochs:
         config = dataclasses.replace(config, epochs=args.epochs)
     split = SplitConfig()  # mnist_assets/configs/data.yaml
-    splits = stratified_split(BundledSource().load(), split.fractions(), split.seed)
+    splits = content_split(BundledSource().load(), split.fractions(), split.seed)
     model = fit(model_config, config, splits.train, splits.val).model
     with tempfile.TemporaryDirectory() as tmp:
         variants = build_variants(model, splits, Path(tmp))

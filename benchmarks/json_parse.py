@@ -19,7 +19,7 @@ import orjson
 
 from mnist_assets.defs.data.assets import SplitConfig
 from mnist_assets.ml.sources import BundledSource
-from mnist_assets.ml.splits import stratified_split
+from mnist_assets.ml.splits import content_split
 
 REPEATS = 7
 
@@ -33,7 +33,7 @@ def _seconds(parse: Callable[[bytes], object], body: bytes, field: str, number: 
 
 def main() -> None:
     split = SplitConfig()  # mnist_assets/configs/data.yaml: the test digits of the bundled data
-    digits = stratified_split(BundledSource().load(), split.fractions(), split.seed).test.images
+    digits = content_split(BundledSource().load(), split.fractions(), split.seed).test.images
     bodies = {
         "/predict, 1 image": ("image", (digits[0] / 255.0).tolist(), 2000),
         "/predict/batch, 256 images": ("images", (digits[:256] / 255.0).tolist(), 20),

@@ -31,14 +31,14 @@ def child(setting: str, images: int, epochs: int) -> None:
     from mnist_assets.defs.training.config import TrainingRunConfig
     from mnist_assets.ml.dataset import MnistArrays
     from mnist_assets.ml.sources import BundledSource
-    from mnist_assets.ml.splits import stratified_split
+    from mnist_assets.ml.splits import content_split
 
     if setting == "without":
         training.keep_freed_memory = lambda: False  # glibc's defaults
     model_config, config = TrainingRunConfig().to_configs()
     config = dataclasses.replace(config, epochs=epochs)
     split = SplitConfig()
-    splits = stratified_split(BundledSource().load(), split.fractions(), split.seed)
+    splits = content_split(BundledSource().load(), split.fractions(), split.seed)
     tiles = -(-images // len(splits.train))
     train = MnistArrays(
         np.tile(splits.train.images, (tiles, 1, 1))[:images],

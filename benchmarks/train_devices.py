@@ -37,11 +37,11 @@ def load_splits(path: str | None) -> dict[str, MnistArrays]:
         saved = np.load(path)
         return {k: MnistArrays(saved[f"{k}_images"], saved[f"{k}_labels"]) for k in SPLITS}
     from mnist_assets.ml.sources import BundledSource
-    from mnist_assets.ml.splits import SplitFractions, stratified_split
+    from mnist_assets.ml.splits import SplitFractions, content_split
 
     split = config_defaults("data")["splits"]
     fractions = SplitFractions(split["train"], split["val"], split["test"])
-    splits = stratified_split(BundledSource().load(), fractions, seed=split["seed"])
+    splits = content_split(BundledSource().load(), fractions, seed=split["seed"])
     return {"train": splits.train, "val": splits.val, "test": splits.test}
 
 

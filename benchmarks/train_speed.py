@@ -33,7 +33,7 @@ from mnist_assets.ml.model import CnnConfig, MnistCnn
 from mnist_assets.ml.optimizers import build_optimizer, build_scheduler
 from mnist_assets.ml.runtime import Runtime, configure_threads
 from mnist_assets.ml.sources import BundledSource
-from mnist_assets.ml.splits import stratified_split
+from mnist_assets.ml.splits import content_split
 from mnist_assets.ml.train_config import TrainConfig
 from mnist_assets.ml.train_step import training_loss
 from mnist_assets.ml.training import BestEpoch, DeviceData, evaluate, fit
@@ -100,7 +100,7 @@ def main() -> None:
     configure_threads(config.num_threads)
     keep_freed_memory()
     split = SplitConfig()  # mnist_assets/configs/data.yaml
-    splits = stratified_split(BundledSource().load(), split.fractions(), split.seed)
+    splits = content_split(BundledSource().load(), split.fractions(), split.seed)
     cpu = Runtime.resolve("cpu", "fp32")
     test = DeviceData.from_arrays(splits.test, cpu.device, channels_last=False)
     print(

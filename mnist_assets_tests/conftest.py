@@ -24,7 +24,7 @@ from mnist_assets.ml.sources import (
     TRAIN_LABELS,
     BundledSource,
 )
-from mnist_assets.ml.splits import MnistSplits, stratified_split
+from mnist_assets.ml.splits import MnistSplits, content_split
 from mnist_assets.ml.training import fit
 from mnist_assets.ml.validation import drift_reference
 from mnist_assets.serving.model_store import save_champion
@@ -76,7 +76,7 @@ def idx_dir(tmp_path: Path, bundled: MnistArrays) -> Path:
 
 @pytest.fixture(scope="session")
 def splits() -> MnistSplits:
-    return stratified_split(_bundled(), DEFAULT_FRACTIONS, seed=42)
+    return content_split(_bundled(), DEFAULT_FRACTIONS, seed=42)
 
 
 @pytest.fixture(scope="session")

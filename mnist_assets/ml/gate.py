@@ -70,10 +70,27 @@ def check_no_regression(report: ValidationReport) -> Verdict:
     limits, champion = report.thresholds, report.champion
     if champion is None:
         return Verdict(True, "no champion yet: the first model that passes becomes champion")
-    p_value = worse_p_value(champion.champion_only, champion.candidate_only)
-    worse = p_value < limits.regression_alpha
     metadata: dict[str, float | int | str] = {
         "champion_version": champion.version,
+        "compared_digits": champion.examples,
+        "excluded_digits": champion.excluded,
+        "min_compared_digits": limits.min_compared_digits,
+    }
+    if champion.examples < limits.min_compared_digits:
+        why = (
+            f"champion v{champion.version} kept no record of the digits it saw"
+            if not champion.recorded
+            else f"{champion.excluded} were seen in training or validation by a model"
+        )
+        text = (
+            f"only {champion.examples} test digits are unseen by both models ({why}), fewer than "
+            f"the {limits.min_compared_digits} the comparison needs; lower "
+            "validation.min_compared_digits to decide on fewer, or grow the data"
+        )
+        return Verdict(False, text, {**metadata, "decision": "blocked: too few digits"})
+    p_value = worse_p_value(champion.champion_only, champion.candidate_only)
+    worse = p_value < limits.regression_alpha
+    metadata |= {
         "champion_accuracy": champion.accuracy,
         "candidate_accuracy": report.metrics.accuracy,
         "champion_right_candidate_wrong": champion.champion_only,
@@ -84,8 +101,9 @@ def check_no_regression(report: ValidationReport) -> Verdict:
     }
     evidence = (
         f"candidate {report.metrics.accuracy:.2%} vs champion v{champion.version} "
-        f"{champion.accuracy:.2%}; of the {champion.champion_only + champion.candidate_only} "
-        f"test digits they disagree on, the champion is right on {champion.champion_only}, the "
+        f"{champion.accuracy:.2%} on {champion.examples} test digits neither saw "
+        f"({champion.excluded} excluded); of the {champion.champion_only + champion.candidate_only}"
+        f" they disagree on, the champion is right on {champion.champion_only}, the "
         f"candidate on {champion.candidate_only} (McNemar p = {p_value:.3g}"
     )
     if worse:

@@ -84,15 +84,18 @@ def check_no_leakage(splits: MnistSplits) -> Verdict:
     return Verdict(True, "no image appears in two splits", dict(overlaps))
 
 
-def check_split_sizes(splits: MnistSplits) -> Verdict:
-    """Each split's share is within rounding of the fraction it was made with.
+SPLIT_SHARE_TOLERANCE = 0.01
 
-    Stratified rounding moves at most one example per class per split, so the tolerance is
-    ``NUM_CLASSES / total`` (and never below half a percentage point).
+
+def check_split_sizes(splits: MnistSplits) -> Verdict:
+    """Each split's share is within one percentage point of the fraction it was made with.
+
+    Every image draws its split by its own hash, so shares wander by chance: at 5,000 images
+    the test share's standard deviation is 0.42 pp, at 70,000 it is 0.11 pp.
     """
     sizes = {name: len(part) for name, part in splits.items()}
     total = sum(sizes.values())
-    tolerance = max(0.005, NUM_CLASSES / max(total, 1))
+    tolerance = SPLIT_SHARE_TOLERANCE
     metadata: dict[str, float | int | str] = {"tolerance": tolerance}
     problems = []
     for name, wanted in splits.fractions.as_dict().items():

@@ -1,4 +1,4 @@
-"""Deterministic, stratified train/val/test splitting that never lets an image leak."""
+"""Train/val/test splits decided by each image's content, so they never move and never leak."""
 
 from __future__ import annotations
 
@@ -75,23 +75,29 @@ def image_hashes(images: np.ndarray) -> np.ndarray:
     )
 
 
-def stratified_split(data: MnistArrays, fractions: SplitFractions, seed: int) -> MnistSplits:
-    """Split each class by ``fractions`` after a seeded shuffle.
+def split_keys(images: np.ndarray, seed: int) -> np.ndarray:
+    """Each image's place in [0, 1): a keyed hash of its pixels alone (``float64 [N]``).
 
-    Identical images are kept together (grouped by pixel hash and assigned as one), so the
-    same picture can never sit in two splits even when the source holds duplicates.
+    The key depends on nothing but the image and the seed, so adding images never moves one
+    that was already there, and identical pictures always share a split.
     """
-    hashes = image_hashes(data.images)
-    _, first_index, group_of = np.unique(hashes, return_index=True, return_inverse=True)
-    rng = np.random.default_rng(seed)
-    group_split = np.empty(len(first_index), dtype=np.int64)
-    cumulative = np.cumsum([fractions.train, fractions.val])
-    for label in np.unique(data.labels):
-        groups = np.flatnonzero(data.labels[first_index] == label)
-        groups = groups[rng.permutation(len(groups))]
-        bounds = np.round(cumulative * len(groups)).astype(int)
-        for split_id, part in enumerate(np.split(groups, bounds)):
-            group_split[part] = split_id
-    example_split = group_split[group_of]
+    flat = np.ascontiguousarray(images).reshape(len(images), -1)
+    key = seed.to_bytes(8, "little", signed=True)
+    digests = b"".join(
+        hashlib.blake2b(row.tobytes(), digest_size=8, key=key).digest() for row in flat
+    )
+    # 53 bits are what a float64 holds exactly; the shift keeps every key strictly below 1.
+    return (np.frombuffer(digests, dtype="<u8") >> np.uint64(11)) / float(2**53)
+
+
+def content_split(data: MnistArrays, fractions: SplitFractions, seed: int) -> MnistSplits:
+    """Place every image by its own content: train below ``train``, then val, then test.
+
+    Shares per class follow the fractions as closely as chance allows (a binomial draw per
+    image), and an image's split never depends on which other images exist.
+    """
+    keys = split_keys(data.images, seed)
+    bounds = np.cumsum([fractions.train, fractions.val])
+    example_split = np.searchsorted(bounds, keys, side="right")
     train, val, test = (data.subset(np.flatnonzero(example_split == i)) for i in range(3))
     return MnistSplits(train, val, test, fractions=fractions, seed=seed)

@@ -15,6 +15,7 @@ from mnist_assets.ml.drift import BatchStatistics
 from mnist_assets.ml.inference import Latency, measure_latency, predict_probabilities
 from mnist_assets.ml.metrics import ClassificationMetrics, classification_metrics
 from mnist_assets.ml.model import to_pixels
+from mnist_assets.ml.seen_digits import seen_hashes, unseen_mask
 from mnist_assets.ml.splits import MnistSplits
 
 REPORT_FILE = "report.json"
@@ -32,32 +33,58 @@ class GateThresholds:
     min_accuracy: float  # on the held-out test split
     min_class_recall: float  # every digit, so no class is quietly sacrificed
     regression_alpha: float  # no_regression blocks a candidate worse at this significance
+    min_compared_digits: int  # no_regression refuses to decide on fewer test digits both never saw
     max_shift_flip_rate: float  # behaviour (warning only): one-pixel shifts
     max_ood_confidence: float  # behaviour (warning only): blank and noise images
 
 
 @dataclass(frozen=True)
 class ChampionComparison:
-    """The registered champion and the candidate, digit by digit on the same test split."""
+    """The registered champion and the candidate, digit by digit on the test digits neither saw.
+
+    Test digits the champion trained or chose its epoch on are left out (``excluded``): it would
+    know them by heart, and the comparison would favour it.
+    """
 
     version: str
-    accuracy: float  # the champion's
-    champion_only: int  # test digits the champion gets right and the candidate wrong
-    candidate_only: int  # test digits the candidate gets right and the champion wrong
-    examples: int
+    accuracy: float  # the champion's, on the compared digits
+    champion_only: int  # compared digits the champion gets right and the candidate wrong
+    candidate_only: int  # compared digits the candidate gets right and the champion wrong
+    examples: int  # test digits compared
+    excluded: int = 0  # test digits left out: a model saw them (older reports: 0)
+    recorded: bool = True  # False: the champion kept no record of what it saw, all were excluded
 
     @classmethod
     def paired(
-        cls, version: str, champion_right: np.ndarray, candidate_right: np.ndarray
+        cls,
+        version: str,
+        champion_right: np.ndarray,
+        candidate_right: np.ndarray,
+        unseen: np.ndarray | None = None,
+        recorded: bool = True,
     ) -> ChampionComparison:
-        """From two boolean arrays: was each test digit predicted right by each model."""
+        """From boolean arrays: each test digit right by each model, and whether neither saw it."""
+        if unseen is None:
+            unseen = np.ones(len(champion_right), dtype=bool)
+        champion_right, candidate_right = champion_right[unseen], candidate_right[unseen]
         return cls(
             version=version,
-            accuracy=float(champion_right.mean()),
+            accuracy=float(champion_right.mean()) if len(champion_right) else 0.0,
             champion_only=int((champion_right & ~candidate_right).sum()),
             candidate_only=int((candidate_right & ~champion_right).sum()),
-            examples=len(champion_right),
+            examples=int(unseen.sum()),
+            excluded=int((~unseen).sum()),
+            recorded=recorded,
         )
+
+
+@dataclass(frozen=True)
+class Champion:
+    """The model the candidate must not be worse than, and the digits it saw (None: unknown)."""
+
+    version: str
+    model: torch.nn.Module
+    seen: frozenset[str] | None
 
 
 @dataclass(frozen=True)
@@ -99,7 +126,8 @@ class ValidationReport:
             behaviour=Behaviour(**raw["behaviour"]),
             latency=Latency(**raw["latency"]),
             champion=None if champion is None else ChampionComparison(**champion),
-            thresholds=GateThresholds(**raw["thresholds"]),
+            # Reports written before the minimum existed decided on every digit they had.
+            thresholds=GateThresholds(**{"min_compared_digits": 0, **raw["thresholds"]}),
             drift_reference=BatchStatistics.load(directory / DRIFT_REFERENCE_FILE),
         )
 
@@ -127,22 +155,29 @@ def validate(
     *,
     model_version: str,
     mlflow_run_id: str,
-    champion: tuple[str, torch.nn.Module] | None,
+    champion: Champion | None,
     thresholds: GateThresholds,
 ) -> ValidationReport:
     """Evaluate ``model`` on the test split and build the full report.
 
-    ``champion`` (version, model) is scored on the same test digits, for the paired
-    no-regression check.
+    ``champion`` is scored on the test digits that neither it nor the candidate (whose train
+    and validation splits are ``splits``') saw, for the paired no-regression check.
     """
     pixels = to_pixels(torch.from_numpy(splits.test.images))
     probabilities = predict_probabilities(model, pixels)
     comparison = None
     if champion is not None:
         right = probabilities.argmax(1) == splits.test.labels
-        version, champion_model = champion
+        if champion.seen is None:
+            unseen = np.zeros(len(right), dtype=bool)
+        else:
+            unseen = unseen_mask(splits.test.images, champion.seen, seen_hashes(splits))
         comparison = ChampionComparison.paired(
-            version, right_on_test(champion_model, splits), right
+            champion.version,
+            right_on_test(champion.model, splits),
+            right,
+            unseen,
+            recorded=champion.seen is not None,
         )
     return ValidationReport(
         model_version=model_version,

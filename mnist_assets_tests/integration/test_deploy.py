@@ -146,7 +146,7 @@ def _assert_reads_as_steps(output: str) -> None:
     lines = output.splitlines()
     for asset, figure in (
         ("raw_mnist", "5,000 digits"),
-        ("mnist_splits", "train / val / test: 4,000 / 500 / 500"),
+        ("mnist_splits", "train / val / test: 3,962 / 503 / 535"),
         ("mnist_cnn", "val accuracy"),
         ("validation_report", "test accuracy"),
         ("optimized_model", "serves onnxruntime"),

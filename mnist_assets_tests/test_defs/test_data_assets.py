@@ -46,7 +46,7 @@ def test_materialize_writes_data_and_passes_checks(tmp_path: Path) -> None:
         checks = result.get_asset_check_evaluations()
         assert len(checks) == 5 and all(c.passed for c in checks)
         assert (tmp_path / "raw_mnist" / "images.npy").exists()
-        assert np.load(tmp_path / "mnist_splits" / "test" / "labels.npy").shape == (500,)
+        assert np.load(tmp_path / "mnist_splits" / "test" / "labels.npy").shape == (535,)
 
         again = _materialize(tmp_path, MnistSourceResource(kind="bundled"), instance)
         for asset in ("raw_mnist", "mnist_splits"):
@@ -59,7 +59,7 @@ def test_run_config_changes_the_split(tmp_path: Path) -> None:
         result = _materialize(tmp_path, MnistSourceResource(), instance, config)
     assert result.success
     (event,) = result.asset_materializations_for_node("mnist_splits")
-    assert (event.metadata["train_size"].value, event.metadata["test_size"].value) == (3000, 1000)
+    assert (event.metadata["train_size"].value, event.metadata["test_size"].value) == (2957, 1038)
 
 
 def test_bad_fractions_fail_the_run_and_keep_existing_data(tmp_path: Path) -> None:

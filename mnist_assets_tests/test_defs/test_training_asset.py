@@ -13,10 +13,12 @@ from mnist_assets.constants import REGISTERED_MODEL_NAME
 from mnist_assets.defs.data.assets import mnist_splits, raw_mnist
 from mnist_assets.defs.data.resources import MnistSourceResource
 from mnist_assets.defs.shared.io_manager import FolderIOManager
+from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.defs.training.assets import mnist_cnn
 from mnist_assets.defs.training.tracking import mlflow_resource
 from mnist_assets.env import mlflow_tracking_uri
 from mnist_assets.ml.model import to_pixels
+from mnist_assets.ml.seen_digits import SEEN_FILE, seen_hashes
 from mnist_assets.ml.splits import MnistSplits
 from mnist_assets.ml.trained import TrainedModel
 
@@ -72,9 +74,11 @@ def test_training_is_tracked_registered_and_reloadable(tmp_path: Path, local_mlf
     assert run.data.params["training.epochs"] == "1"
     assert [m.step for m in client.get_metric_history(run.info.run_id, "val_accuracy")] == [1]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"model.pt", "training_curve.png", "config.yaml"} <= artifacts
+    assert {"model.pt", "training_curve.png", "config.yaml", SEEN_FILE} <= artifacts
 
     version = client.get_model_version(REGISTERED_MODEL_NAME, trained.record.model_version)
+    # What the gate later leaves out of its comparisons: exactly the train and val digits.
+    assert ModelRegistry(tracking_uri=local_mlflow).seen_digits(version) == seen_hashes(splits)
     assert version.run_id == run.info.run_id
     mlflow.set_tracking_uri(local_mlflow)
     registered = mlflow.pytorch.load_model(f"models:/{REGISTERED_MODEL_NAME}/{version.version}")

@@ -100,9 +100,31 @@ def test_the_p_value_is_the_exact_binomial_tail() -> None:
     assert worse_p_value(1, 9) == pytest.approx(1 - 1 / 1024)  # the candidate is the better
     verdict = check_no_regression(_report([0.99] * 10, _versus_champion(9, 1)))
     assert verdict.description == (
-        "candidate 99.00% vs champion v1 99.80%; of the 10 test digits they disagree on, the "
-        "champion is right on 9, the candidate on 1 (McNemar p = 0.0107 < 0.05): worse"
+        "candidate 99.00% vs champion v1 99.80% on 1000 test digits neither saw (0 excluded); of "
+        "the 10 they disagree on, the champion is right on 9, the candidate on 1 "
+        "(McNemar p = 0.0107 < 0.05): worse"
     )
+
+
+@pytest.mark.parametrize(
+    ("comparison", "reason"),
+    [
+        # The champion trained on 850 of the 1,000 test digits: 150 are too few to judge on.
+        (ChampionComparison("1", 0.99, 0, 0, 150, excluded=850), "850 were seen in training"),
+        # A champion that kept no record of its digits: none can be trusted as unseen.
+        (ChampionComparison("1", 0.0, 0, 0, 0, excluded=1000, recorded=False), "kept no record"),
+    ],
+)
+def test_no_regression_refuses_to_decide_on_too_few_unseen_digits(
+    comparison: ChampionComparison, reason: str
+) -> None:
+    verdict = check_no_regression(_report([0.99] * 10, comparison))
+    assert not verdict.passed
+    unseen = f"only {comparison.examples} test digits are unseen by both models"
+    assert unseen in verdict.description
+    assert reason in verdict.description
+    assert "fewer than the 200 the comparison needs" in verdict.description
+    assert verdict.metadata["excluded_digits"] == comparison.excluded
 
 
 def test_report_round_trips_through_its_folder(tmp_path) -> None:

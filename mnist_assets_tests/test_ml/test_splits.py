@@ -4,22 +4,47 @@ import numpy as np
 import pytest
 
 from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.splits import MnistSplits, SplitFractions, image_hashes, stratified_split
+from mnist_assets.ml.splits import MnistSplits, SplitFractions, content_split, image_hashes
 
 FRACTIONS = SplitFractions(0.8, 0.1, 0.1)
 
 
-def test_split_is_stratified_and_sized(bundled: MnistArrays) -> None:
-    splits = stratified_split(bundled, FRACTIONS, seed=1)
-    assert [len(part) for _, part in splits.items()] == [4000, 500, 500]
-    assert splits.train.class_counts() == [400] * 10
-    assert splits.val.class_counts() == splits.test.class_counts() == [50] * 10
+def _split_of(splits: MnistSplits) -> dict[str, str]:
+    return {h: name for name, part in splits.items() for h in image_hashes(part.images)}
+
+
+def test_split_shares_are_within_a_point_of_the_fractions(bundled: MnistArrays) -> None:
+    splits = content_split(bundled, FRACTIONS, seed=42)
+    assert sum(len(part) for _, part in splits.items()) == len(bundled)
+    for name, part in splits.items():
+        assert abs(len(part) / len(bundled) - FRACTIONS.as_dict()[name]) <= 0.01, name
+
+
+def test_class_shares_at_full_mnist_size_are_within_a_point() -> None:
+    # 70,000 distinct images, 7,000 a digit, as torchvision's full set has: every digit's share
+    # of every split stays within one point of the fraction (binomial sd 0.36 pp for test).
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(70_000, 28, 28), dtype=np.uint8)
+    labels = np.repeat(np.arange(10), 7_000)
+    splits = content_split(MnistArrays(images, labels), FRACTIONS, seed=42)
+    for name, part in splits.items():
+        shares = np.array(part.class_counts()) / 7_000
+        assert np.abs(shares - FRACTIONS.as_dict()[name]).max() <= 0.01, name
+
+
+def test_growing_the_data_never_moves_an_image(bundled: MnistArrays) -> None:
+    # The first 4,900 digits, then all 5,000: the 100 new ones must not move any of the others.
+    before = _split_of(content_split(bundled.subset(np.arange(4900)), FRACTIONS, seed=42))
+    after = _split_of(content_split(bundled, FRACTIONS, seed=42))
+    moved = [h for h, name in before.items() if after[h] != name]
+    assert len(before) == 4900 and len(after) == 5000
+    assert moved == []
 
 
 def test_same_seed_same_split_other_seed_other_split(bundled: MnistArrays) -> None:
-    first = stratified_split(bundled, FRACTIONS, seed=1)
-    assert stratified_split(bundled, FRACTIONS, seed=1).content_hash() == first.content_hash()
-    assert stratified_split(bundled, FRACTIONS, seed=2).content_hash() != first.content_hash()
+    first = content_split(bundled, FRACTIONS, seed=1)
+    assert content_split(bundled, FRACTIONS, seed=1).content_hash() == first.content_hash()
+    assert content_split(bundled, FRACTIONS, seed=2).content_hash() != first.content_hash()
 
 
 def test_duplicates_never_straddle_splits(bundled: MnistArrays) -> None:
@@ -28,7 +53,7 @@ def test_duplicates_never_straddle_splits(bundled: MnistArrays) -> None:
         np.concatenate([bundled.images, bundled.images[:300]]),
         np.concatenate([bundled.labels, bundled.labels[:300]]),
     )
-    splits = stratified_split(doubled, FRACTIONS, seed=3)
+    splits = content_split(doubled, FRACTIONS, seed=3)
     sets = [set(image_hashes(part.images)) for _, part in splits.items()]
     assert not (sets[0] & sets[1]) and not (sets[0] & sets[2]) and not (sets[1] & sets[2])
     assert sum(len(part) for _, part in splits.items()) == len(doubled)
@@ -47,7 +72,7 @@ def test_bad_fractions_are_refused(fractions: tuple[float, float, float], messag
 
 
 def test_save_load_round_trip_is_byte_stable(tmp_path: Path, bundled: MnistArrays) -> None:
-    splits = stratified_split(bundled, FRACTIONS, seed=1)
+    splits = content_split(bundled, FRACTIONS, seed=1)
     splits.save(tmp_path / "a")
     loaded = MnistSplits.load(tmp_path / "a")
     assert loaded.content_hash() == splits.content_hash()

@@ -7,7 +7,7 @@ import torch
 from mnist_assets.ml.augment import random_affine
 from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.runtime import Runtime
-from mnist_assets.ml.splits import MnistSplits, SplitFractions, stratified_split
+from mnist_assets.ml.splits import MnistSplits, SplitFractions, content_split
 from mnist_assets.ml.training import BestEpoch, fit
 from mnist_assets_tests.configs import model_config, train_config
 
@@ -17,7 +17,7 @@ QUICK = train_config(epochs=2, batch_size=64, precision="fp32", seed=0)
 
 @pytest.fixture
 def splits(bundled: MnistArrays) -> MnistSplits:
-    return stratified_split(bundled, SplitFractions(0.8, 0.1, 0.1), seed=0)
+    return content_split(bundled, SplitFractions(0.8, 0.1, 0.1), seed=0)
 
 
 def _sample(data: MnistArrays, count: int) -> MnistArrays:

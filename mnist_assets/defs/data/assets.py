@@ -9,7 +9,7 @@ from mnist_assets.defs.data.resources import MnistSourceResource
 from mnist_assets.env import config_defaults
 from mnist_assets.ml.dataset import MnistArrays
 from mnist_assets.ml.drift import BatchStatistics
-from mnist_assets.ml.splits import MnistSplits, SplitFractions, stratified_split
+from mnist_assets.ml.splits import MnistSplits, SplitFractions, content_split
 
 _SPLIT_DEFAULTS = config_defaults("data")["splits"]
 
@@ -67,7 +67,7 @@ class SplitConfig(dg.Config):
 )
 def mnist_splits(config: SplitConfig, raw_mnist: MnistArrays) -> dg.Output[MnistSplits]:
     """A deterministic, stratified train/val/test split with no image in two splits."""
-    splits = stratified_split(raw_mnist, config.fractions(), seed=config.seed)
+    splits = content_split(raw_mnist, config.fractions(), seed=config.seed)
     metadata: dict[str, dg.RawMetadataValue] = {"seed": config.seed}
     for name, part in splits.items():
         metadata[f"{name}_size"] = len(part)

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import dagster as dg
 
-from mnist_assets.constants import CHAMPION_ALIAS
 from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.evaluation.config import ValidationConfig
 from mnist_assets.defs.shared.registry import ModelRegistry
@@ -45,18 +44,15 @@ def validation_report(
 ) -> dg.Output[ValidationReport]:
     """The candidate's test-split metrics, behaviour, latency and drift reference.
 
-    The current champion is scored on the same split, for the no-regression check.
+    The current champion is scored on the test digits neither model saw, for the
+    no-regression check.
     """
-    champion_version = model_registry.version_with_alias(CHAMPION_ALIAS)
-    champion = None
-    if champion_version is not None:
-        champion = (str(champion_version.version), model_registry.load_version(champion_version))
     report = validate(
         mnist_cnn.model,
         mnist_splits,
         model_version=mnist_cnn.record.model_version,
         mlflow_run_id=mnist_cnn.record.mlflow_run_id,
-        champion=champion,
+        champion=model_registry.champion(),
         thresholds=config.thresholds(),
     )
     m = report.metrics
@@ -92,7 +88,8 @@ def _champion_line(champion: ChampionComparison | None) -> str:
     if champion is None:
         return "none"
     return (
-        f"v{champion.version} {champion.accuracy:.2%}; right where the other is wrong: "
+        f"v{champion.version} {champion.accuracy:.2%} on {champion.examples} digits neither saw "
+        f"({champion.excluded} excluded); right where the other is wrong: "
         f"champion {champion.champion_only}, candidate {champion.candidate_only}"
     )
 

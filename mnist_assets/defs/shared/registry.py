@@ -13,8 +13,9 @@ from mnist_assets.constants import CHAMPION_ALIAS, PREVIOUS_ALIAS, REGISTERED_MO
 from mnist_assets.defs.training.tracking import ensure_reachable
 from mnist_assets.ml.drift import BatchStatistics
 from mnist_assets.ml.model import MnistCnn, load_checkpoint
+from mnist_assets.ml.seen_digits import SEEN_FILE, load_seen
 from mnist_assets.ml.trained import CHECKPOINT_FILE
-from mnist_assets.ml.validation import DRIFT_REFERENCE_FILE
+from mnist_assets.ml.validation import DRIFT_REFERENCE_FILE, Champion
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,23 @@ class ModelRegistry(dg.ConfigurableResource):
         with tempfile.TemporaryDirectory() as tmp:
             path = self._client().download_artifacts(version.run_id, CHECKPOINT_FILE, tmp)
             return load_checkpoint(Path(path))
+
+    def seen_digits(self, version: ModelVersion) -> frozenset[str] | None:
+        """The hashes of the digits ``version`` trained and chose its epoch on; None: unrecorded."""
+        if version.run_id is None:
+            return None
+        client = self._client()
+        if SEEN_FILE not in {item.path for item in client.list_artifacts(version.run_id)}:
+            return None  # trained before models kept this record
+        with tempfile.TemporaryDirectory() as tmp:
+            return load_seen(Path(client.download_artifacts(version.run_id, SEEN_FILE, tmp)))
+
+    def champion(self) -> Champion | None:
+        """The champion, rebuilt, with the digits it saw; None while there is no champion."""
+        version = self.version_with_alias(CHAMPION_ALIAS)
+        if version is None:
+            return None
+        return Champion(str(version.version), self.load_version(version), self.seen_digits(version))
 
     def download_champion(self, directory: Path) -> "ChampionFiles":
         """The champion's checkpoint and drift reference, with the lineage of its run."""

@@ -10,6 +10,7 @@ from mnist_assets.defs.training import mlflow_logging
 from mnist_assets.defs.training.config import TrainingRunConfig
 from mnist_assets.defs.training.tracking import finished_run
 from mnist_assets.env import dagster_ui_url, git_commit, mlflow_ui_url
+from mnist_assets.ml.seen_digits import seen_hashes
 from mnist_assets.ml.splits import MnistSplits
 from mnist_assets.ml.trained import TrainedModel, TrainingRecord
 from mnist_assets.ml.training import EpochStats, fit
@@ -51,7 +52,9 @@ def mnist_cnn(
         mlflow.log_params(mlflow_logging.flatten(config.model_dump()))
         result = fit(model_config, train_config, mnist_splits.train, mnist_splits.val, on_epoch)
         result.model.to("cpu").to(memory_format=torch.contiguous_format)
-        curve_png = mlflow_logging.log_result_and_artifacts(result, config.model_dump())
+        curve_png = mlflow_logging.log_result_and_artifacts(
+            result, config.model_dump(), seen_hashes(mnist_splits)
+        )
         version = mlflow_logging.log_and_register_model(result.model, REGISTERED_MODEL_NAME)
 
     best = result.history[result.best_epoch - 1]

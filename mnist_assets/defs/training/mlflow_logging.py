@@ -15,6 +15,7 @@ from mlflow.models import infer_signature
 
 from mnist_assets.ml.model import MnistCnn, save_checkpoint
 from mnist_assets.ml.plots import plot_training_curve
+from mnist_assets.ml.seen_digits import SEEN_FILE, save_seen
 from mnist_assets.ml.training import EpochStats, FitResult
 
 CURVE_FILE = "training_curve.png"
@@ -46,8 +47,13 @@ def log_epoch(stats: EpochStats) -> None:
     )
 
 
-def log_result_and_artifacts(result: FitResult, config: dict[str, Any]) -> str:
-    """Log summary metrics and the checkpoint, curve and config as artifacts.
+def log_result_and_artifacts(
+    result: FitResult, config: dict[str, Any], seen: frozenset[str]
+) -> str:
+    """Log summary metrics and the checkpoint, curve, config and seen digits as artifacts.
+
+    ``seen`` (the hashes of the train and validation images) lets a later gate leave the
+    digits this model saw out of its comparison with another.
 
     Returns the training-curve PNG as base64, for the asset's metadata.
     """
@@ -66,6 +72,7 @@ def log_result_and_artifacts(result: FitResult, config: dict[str, Any]) -> str:
         save_checkpoint(folder / "model.pt", result.model)
         plot_training_curve(result.history, folder / CURVE_FILE)
         (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+        save_seen(folder / SEEN_FILE, seen)
         mlflow.log_artifacts(str(folder))
         return base64.b64encode((folder / CURVE_FILE).read_bytes()).decode()
 
