@@ -173,7 +173,10 @@ test-fast: install ## Run the fast tests only (no slow or integration tests)
 	pytest -m "not slow and not integration"
 
 .PHONY: clean
-clean: ## Stop the deployment; remove generated data, the Dagster home and BentoML stores (keeps .venv)
-	@if [ -d run ] && [ -x $(BIN)/mnist-assets ]; then \
-		$(BIN)/mnist-assets undeploy && $(BIN)/mnist-assets prod-down --purge; fi
-	rm -rf data run .dagster_home .bentoml .pytest_cache .mypy_cache .ruff_cache
+clean: ## Stop the deployment; remove what can be rebuilt (asset data, caches, bentos, images, Dagster home)
+	@if [ -x $(BIN)/mnist-assets ]; then $(BIN)/mnist-assets clean; fi
+	rm -rf .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: purge
+purge: install ## Delete everything, labelled batches, review episodes and registries too (asks; CONFIRM=yes skips)
+	mnist-assets purge $(if $(filter yes,$(CONFIRM)),--yes)

@@ -89,7 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     down = commands.add_parser("prod-down", help="stop the production topology")
     down.add_argument("--purge", action="store_true", help="also delete its Postgres cluster")
     down.set_defaults(handler=_lazy("prod", "prod_down", "purge"))
+    purge = commands.add_parser(
+        "purge", help="delete everything clean does, and labelled data and the registries"
+    )
+    purge.add_argument("--yes", action="store_true", help="do not ask before deleting")
+    purge.set_defaults(handler=_lazy("clean", "purge", "yes"))
     for name, module, function, help_text in (
+        ("clean", "clean", "clean", "stop the deployment, remove what can be rebuilt"),
         ("undeploy", "deploy", "undeploy", "stop what deploy started"),
         ("status", "deploy", "status", "show what the deployment serves"),
         ("rollback", "deploy", "rollback", "serve the previous release, move the alias back"),
