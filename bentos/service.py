@@ -18,6 +18,7 @@ from mnist_assets.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME
 from mnist_assets.serving import metrics
 from mnist_assets.serving.compact_batches import OPENAPI as COMPACT_OPENAPI
 from mnist_assets.serving.compact_batches import CompactBatches
+from mnist_assets.serving.decode_pool import off_loop
 from mnist_assets.serving.fast_json import FastJson
 from mnist_assets.serving.frozen_heap import FrozenHeap
 from mnist_assets.serving.images import ImageDecodeError, image_to_pixels
@@ -126,14 +127,14 @@ class MnistService:
         return BatchPrediction(predictions=self.classify(pixels, confidence_threshold))
 
     @bentoml.api(route="/predict/image")
-    def predict_image(
+    async def predict_image(
         self,
         image: Annotated[Path, ContentType("image/*")],
         confidence_threshold: Threshold = 0.5,
     ) -> Prediction:
-        """A PNG or JPEG upload of one digit, converted like MNIST."""
+        """A PNG or JPEG upload of one digit, converted like MNIST (decoded off the loop)."""
         try:
-            pixels = image_to_pixels(Path(image).read_bytes())
+            pixels = await off_loop(image_to_pixels, Path(image).read_bytes())
         except ImageDecodeError as exc:
             raise bentoml.exceptions.InvalidArgument(f"image: {exc}") from exc
         return self.classify(pixels[None], confidence_threshold)[0]

@@ -222,6 +222,22 @@ def max_body_bytes() -> int:
     return int(os.environ.get("MNIST_MAX_BODY_BYTES", 8 * 1024 * 1024))
 
 
+def max_image_pixels() -> int:
+    """Pixels an uploaded image may declare (``MNIST_MAX_IMAGE_PIXELS``, default 1,000,000).
+
+    A photo of one digit needs far less; a header declaring more is refused before decoding.
+    """
+    return int(os.environ.get("MNIST_MAX_IMAGE_PIXELS", 1_000_000))
+
+
+def max_request_pixels() -> int:
+    """Pixels the images of one request may declare together (``MNIST_MAX_REQUEST_PIXELS``).
+
+    Default 16,000,000: 16 photos at the per-image cap, or 256 images of 250x250.
+    """
+    return int(os.environ.get("MNIST_MAX_REQUEST_PIXELS", 16_000_000))
+
+
 def service_workers() -> int | str:
     """Worker processes per bento (``MNIST_SERVICE_WORKERS``), by default one per core.
 

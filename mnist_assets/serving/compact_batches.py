@@ -27,6 +27,7 @@ from mnist_assets.serving.compact_inputs import (
     from_npy,
     from_pngs,
 )
+from mnist_assets.serving.decode_pool import off_loop
 from mnist_assets.serving.middleware import ASGIApp, Receive, Scope, Send, reply, send_json
 from mnist_assets.serving.request_guard import MULTIPART, media_type_of
 from mnist_assets.serving.schemas import MAX_BATCH, BatchPrediction, Predict
@@ -135,6 +136,7 @@ async def _pixels(scope: Scope, receive: Receive, header: str) -> np.ndarray:
         files = [value for _, value in parts if isinstance(value, UploadFile)]
         if len(files) != len(parts):
             raise CompactInputError("images: each part must be an uploaded file, not text")
-        return from_pngs([(file.filename or "", await file.read()) for file in files])
+        uploads = [(file.filename or "", await file.read()) for file in files]
+        return await off_loop(from_pngs, uploads)
     finally:
         await form.close()

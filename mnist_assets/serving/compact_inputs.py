@@ -11,7 +11,12 @@ import io
 
 import numpy as np
 
-from mnist_assets.serving.images import ImageDecodeError, image_to_pixels
+from mnist_assets.serving.images import (
+    MAX_REQUEST_PIXELS,
+    ImageDecodeError,
+    declared_pixels,
+    image_to_pixels,
+)
 from mnist_assets.serving.schemas import MAX_BATCH
 
 OCTET_STREAM = "application/octet-stream"  # N x 784 uint8 pixels, row by row
@@ -60,8 +65,23 @@ def from_npy(body: bytes) -> np.ndarray:
 
 
 def from_pngs(files: list[tuple[str, bytes]]) -> np.ndarray:
-    """PNG or JPEG files (name, bytes), each converted like ``/predict/image``."""
+    """PNG or JPEG files (name, bytes), each converted like ``/predict/image``.
+
+    Every header is read first: a batch declaring more than ``MAX_REQUEST_PIXELS`` together
+    is refused before any image is decoded.
+    """
     _check_count(len(files))
+    declared = 0
+    for index, (name, data) in enumerate(files):
+        try:
+            declared += declared_pixels(data)
+        except ImageDecodeError as exc:
+            raise CompactInputError(f"images[{index}] ({name}): {exc}") from exc
+    if declared > MAX_REQUEST_PIXELS:
+        raise CompactInputError(
+            f"images: {len(files)} images declare {declared:,} pixels together, over the "
+            f"{MAX_REQUEST_PIXELS:,}-pixel limit of one request"
+        )
     pixels = []
     for index, (name, data) in enumerate(files):
         try:

@@ -5,11 +5,37 @@ import io
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-MAX_PIXELS = 4_000_000  # a header declaring more is refused before any pixel is decoded
+from mnist_assets import env
+
+# Headers declaring more are refused before any pixel is decoded (settings in env).
+MAX_PIXELS = env.max_image_pixels()
+MAX_REQUEST_PIXELS = env.max_request_pixels()
 
 
 class ImageDecodeError(ValueError):
     """The upload is not an image this service can read."""
+
+
+def _open(data: bytes) -> Image.Image:
+    """The image with only its header read; its declared size checked against the cap."""
+    image = Image.open(io.BytesIO(data), formats=["PNG", "JPEG"])
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise ImageDecodeError(
+            f"image is {width}x{height} pixels, over the {MAX_PIXELS:,}-pixel limit"
+        )
+    return image
+
+
+def declared_pixels(data: bytes) -> int:
+    """Pixels the file's header declares (the per-image cap checked), nothing decoded."""
+    try:
+        width, height = _open(data).size
+    except UnidentifiedImageError as exc:
+        raise ImageDecodeError("not a PNG or JPEG image") from exc
+    except (Image.DecompressionBombError, OSError, SyntaxError) as exc:
+        raise ImageDecodeError(f"not a PNG or JPEG image this service reads ({exc})") from exc
+    return int(width * height)
 
 
 def image_to_pixels(data: bytes) -> np.ndarray:
@@ -19,13 +45,7 @@ def image_to_pixels(data: bytes) -> np.ndarray:
     28x28 frame; photos and drawings usually are black on white, so they are inverted.
     """
     try:
-        image = Image.open(io.BytesIO(data), formats=["PNG", "JPEG"])  # the header only
-        width, height = image.size
-        if width * height > MAX_PIXELS:
-            raise ImageDecodeError(
-                f"image is {width}x{height} pixels, over the {MAX_PIXELS:,}-pixel limit"
-            )
-        grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+        grey = np.asarray(_open(data).convert("L"), dtype=np.float32) / 255.0
     except UnidentifiedImageError as exc:
         raise ImageDecodeError("not a PNG or JPEG image") from exc
     except (Image.DecompressionBombError, OSError, SyntaxError) as exc:
