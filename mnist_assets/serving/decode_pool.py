@@ -9,6 +9,7 @@ event loop's short requests take the core first, so uploads slow down under load
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 from collections.abc import Callable
@@ -21,10 +22,9 @@ T = TypeVar("T")
 
 
 def _lower_priority() -> None:
-    try:
+    # Where it is not allowed, decoding still runs off the loop, at the loop's priority.
+    with contextlib.suppress(OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), DECODE_NICE)
-    except OSError:
-        pass  # not allowed here: decoding still runs off the loop, at the loop's priority
 
 
 # One thread: uploads queue behind each other instead of taking every core of the machine.
