@@ -1,6 +1,7 @@
 """The MNIST prediction service (BentoML 1.4 service API)."""
 
 import gc
+import hmac
 from functools import partial
 from pathlib import Path
 from typing import Annotated, cast
@@ -151,6 +152,21 @@ async def _recent_inputs(request: Request) -> JSONResponse:
     """GET /inputs/recent: the inputs every worker kept, for labelling drifted traffic."""
     from mnist_assets.serving.recent_inputs import read_rings
 
+    # Users' inputs: never without a token, even where predictions are open to all.
+    expected = env.api_token() or env.review_token()
+    given = request.headers.get("authorization", "")
+    if expected is None or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        detail = (
+            "send the header Authorization: Bearer <token> (MNIST_API_TOKEN, or the deploy's own "
+            "in <run folder>/review-token)"
+            if expected
+            else "no token is set for this service: set MNIST_API_TOKEN or MNIST_REVIEW_TOKEN"
+        )
+        return JSONResponse(
+            {"error": "missing or wrong bearer token", "detail": detail},
+            status_code=401,
+            headers={"www-authenticate": "Bearer"},
+        )
     instance: MnistService = bentoml.get_current_service()
     images, workers = read_rings(instance.recent_folder)
     return JSONResponse(RecentInputs(images=images.tolist(), workers=workers).model_dump())
@@ -187,6 +203,7 @@ service.add_asgi_middleware(
         open_paths=OPEN_PATHS,
         gets={"/model/info": ModelInfo, "/inputs/recent": RecentInputs, "/health": Health},
         posts=COMPACT_OPENAPI,
+        guarded=("/inputs/recent",),
     ),
 )
 # Raw bytes, .npy and PNG batches on /predict/batch, and well-formed JSON on both prediction

@@ -217,6 +217,11 @@ def api_token() -> str | None:
     return os.environ.get("MNIST_API_TOKEN") or None
 
 
+def review_token() -> str | None:
+    """The token guarding ``/inputs/recent`` when ``MNIST_API_TOKEN`` is unset (the deploy's)."""
+    return os.environ.get("MNIST_REVIEW_TOKEN") or None
+
+
 def max_body_bytes() -> int:
     """The largest request body the service reads (``MNIST_MAX_BODY_BYTES``, default 8 MiB)."""
     return int(os.environ.get("MNIST_MAX_BODY_BYTES", 8 * 1024 * 1024))

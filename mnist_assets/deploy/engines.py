@@ -27,10 +27,24 @@ class Engine:
 
     name: str
 
-    def run(self, *args: str, timeout: float = 120, check: bool = True) -> str:
-        """``<engine> args...``; its stdout, or EngineError with its output when it fails."""
+    def run(
+        self,
+        *args: str,
+        timeout: float = 120,
+        check: bool = True,
+        env: dict[str, str] | None = None,
+    ) -> str:
+        """``<engine> args...``; its stdout, or EngineError with its output when it fails.
+
+        ``env``: the engine's environment (secrets reach a container by name from here).
+        """
         done = subprocess.run(
-            [self.name, *args], capture_output=True, text=True, timeout=timeout, check=False
+            [self.name, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env=env,
         )
         if check and done.returncode != 0:
             output = (done.stderr.strip() or done.stdout.strip())[-2000:]

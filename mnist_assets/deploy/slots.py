@@ -20,6 +20,7 @@ from mnist_assets.deploy.engines import PROCESSES, Engine, EngineError
 from mnist_assets.deploy.image import alias_ref, ensure_image, image_ref
 from mnist_assets.deploy.probes import free_port, http_ok, wait_until
 from mnist_assets.deploy.processes import Supervisor
+from mnist_assets.deploy.review_token import REVIEW_TOKEN_ENV, review_token
 
 READY_TIMEOUT_S = 300  # a cold start imports BentoML (and torch, for the eager model)
 SECRETS = ("MNIST_API_TOKEN",)  # passed to containers by name, never written into a command
@@ -66,6 +67,7 @@ class ProcessSlots:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         home = server_home(self.run_dir / "slots" / process)
         slot_env = {**os.environ, "BENTOML_HOME": str(home)}
+        slot_env[REVIEW_TOKEN_ENV] = review_token(self.run_dir)
         supervisor.start(process, command, env=slot_env, cwd=self.run_dir)
         _wait_ready(port, f"bento {bento}", lambda: self.running(slot))
         return port
@@ -121,10 +123,12 @@ class ContainerSlots:
         args = ["run", "-d", "--name", self.container(slot), "--label", self.label]
         args += ["--network", "host", "--restart", "unless-stopped"]
         args += ["-e", "BENTOML_HOST=127.0.0.1", "-e", f"BENTOML_PORT={port}"]
-        args += [f"--env={name}" for name in SECRETS if name in os.environ]  # value from here
+        secrets = {name: os.environ[name] for name in SECRETS if name in os.environ}
+        secrets[REVIEW_TOKEN_ENV] = review_token(self.run_dir)
+        args += [f"--env={name}" for name in secrets]  # each value from the engine's environment
         if self.engine.name == "podman" and not Path("/run/systemd/system").is_dir():
             args += ["--health-interval", "disable"]  # no systemd timers; /readyz is polled here
-        self.engine.run(*args, image.ref, timeout=120)
+        self.engine.run(*args, image.ref, timeout=120, env={**os.environ, **secrets})
         _wait_ready(port, f"container {image.ref}", lambda: self.running(slot))
         return port
 

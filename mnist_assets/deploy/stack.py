@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
+import signal
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -134,9 +136,8 @@ class Deployment:
         if self.supervisor.pid(PROMETHEUS) is None:
             self._check_port_free(self.prometheus_port, "MNIST_PROMETHEUS_PORT")
             self.supervisor.start(PROMETHEUS, prometheus.command(), cwd=self.run_dir)
-        else:
-            reload = urllib.request.Request(f"{prometheus.url}/-/reload", method="POST")
-            urllib.request.urlopen(reload, timeout=10).close()  # nosec B310
+        elif (pid := self.supervisor.pid(PROMETHEUS)) is not None:
+            os.kill(pid, signal.SIGHUP)  # reloads its configuration and rules
         wait_until(
             prometheus.target_up,
             120,

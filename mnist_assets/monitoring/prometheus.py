@@ -75,7 +75,8 @@ class Prometheus:
             f"--config.file={self.home / 'prometheus.yml'}",
             f"--storage.tsdb.path={self.home / 'data'}",
             f"--web.listen-address={self.host}:{self.port}",
-            "--web.enable-lifecycle",  # POST /-/reload picks up config changes
+            # No --web.enable-lifecycle: anyone reaching the port could stop monitoring with
+            # POST /-/quit. Config changes are picked up on SIGHUP (and targets from their file).
         ]
 
     @property

@@ -1,7 +1,8 @@
 """The service's OpenAPI document, completed with the answers the middleware adds.
 
 BentoML documents 200, 400, 404 and 500 for each prediction route; the middleware also answers
-413 (body over the limit), 415 (undeclared content type) and, with a token set, 401. Clients
+413 (body over the limit), 415 (undeclared content type) and 401 (with a token set; on
+``/inputs/recent`` always). Clients
 and schema-checking tools see every status the service can send, each with its body schema.
 """
 
@@ -27,13 +28,14 @@ def completed(
     open_paths: tuple[str, ...],
     gets: Mapping[str, type[BaseModel]],
     posts: Mapping[str, dict] | None = None,
+    guarded: tuple[str, ...] = (),
 ) -> dict:
     """``spec`` completed in place.
 
     The mounted GET routes (``gets``: path -> answer model) are documented, the request bodies
     and query parameters middleware accepts on POST routes (``posts``: path -> ``{"content":
     {media type: ...}, "parameters": [...]}``) added, and the middleware's answers declared on
-    every operation they can reach.
+    every operation they can reach. ``guarded`` paths need a token even when none is set.
     """
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     for path, model in gets.items():
@@ -56,7 +58,7 @@ def completed(
             added = dict(ADDED) if method == "post" else {}
             if "requestBody" in operation:  # a prediction without a body is refused, not empty
                 operation["requestBody"]["required"] = True
-            if token_required and not path.startswith(open_paths):
+            if (token_required and not path.startswith(open_paths)) or path in guarded:
                 added |= UNAUTHORISED
             for status, description in added.items():
                 operation.setdefault("responses", {})[status] = {

@@ -4,6 +4,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 from starlette.testclient import TestClient
 
 from mnist_assets.ml.splits import MnistSplits
@@ -47,10 +48,20 @@ def test_folders_of_stopped_servers_are_removed(tmp_path: Path) -> None:
     assert mine.parent == tmp_path and mine.name.isdigit()
 
 
-def test_the_service_returns_what_its_workers_kept(client: TestClient, splits: MnistSplits) -> None:
+def test_the_service_returns_what_its_workers_kept_only_with_the_token(
+    client: TestClient, splits: MnistSplits, monkeypatch: pytest.MonkeyPatch
+) -> None:
     digits = splits.test.images[:3].astype(np.float32) / 255.0
     assert client.post("/predict/batch", json={"images": digits.tolist()}).status_code == 200
-    response = client.get("/inputs/recent")
+    # No token set at all: users' inputs are not served, even though predictions are open.
+    refused = client.get("/inputs/recent")
+    assert refused.status_code == 401
+    assert "no token is set for this service" in refused.json()["detail"]
+    monkeypatch.setenv("MNIST_REVIEW_TOKEN", "s3cret")
+    assert (
+        client.get("/inputs/recent", headers={"authorization": "Bearer wrong"}).status_code == 401
+    )
+    response = client.get("/inputs/recent", headers={"authorization": "Bearer s3cret"})
     assert response.status_code == 200
     kept = np.asarray(response.json()["images"], dtype=np.uint8)
     assert np.array_equal(kept[-3:], splits.test.images[:3])
