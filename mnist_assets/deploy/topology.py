@@ -70,6 +70,8 @@ class Topology:
             "DAGSTER_HOME": str(self.dagster_home),
             "DAGSTER_PG_URL": self.postgres.url("dagster", driver="psycopg2"),
             "MLFLOW_TRACKING_URI": self.mlflow_url,
+            # mlflow server reads its store from here: the password stays out of `ps`.
+            "MLFLOW_BACKEND_STORE_URI": self.postgres.url("mlflow", driver="psycopg2"),
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         }
 
@@ -90,7 +92,6 @@ class Topology:
         commands = {
             "mlflow": [
                 str(bin_dir / "mlflow"), "server",
-                "--backend-store-uri", self.postgres.url("mlflow", driver="psycopg2"),
                 "--artifacts-destination", str(self.run_dir / "mlartifacts"),
                 "--host", self.host, "--port", str(self.ports.mlflow),
             ],

@@ -2,6 +2,8 @@
 webserver's GraphQL API, as the UI's Materialise button does, lands in Postgres."""
 
 import json
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,9 +34,14 @@ ASSETS = [
 
 @pytest.fixture
 def topology(cli_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, str]]:
-    """`mnist-assets prod-up` on free ports and a throwaway run folder; prod-down after."""
+    """`mnist-assets prod-up` on free ports and a throwaway run folder; prod-down after.
+
+    The run folder sits where the postgres user can enter (pytest's own folders are 0700).
+    """
+    prod = Path(tempfile.mkdtemp(prefix="mnist-prod-"))
+    prod.chmod(0o711)
     cli_env.update(
-        MNIST_PROD_RUN_DIR=str(tmp_path / "prod"),
+        MNIST_PROD_RUN_DIR=str(prod),
         BENTOML_HOME=str(tmp_path / "bentoml"),
         **{
             f"MNIST_PROD_{name}_PORT": str(free_port())
@@ -46,6 +53,7 @@ def topology(cli_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, str]
         yield cli_env
     finally:
         run(["mnist-assets", "prod-down", "--purge"], REPO_ROOT, cli_env)
+        shutil.rmtree(prod, ignore_errors=True)
 
 
 def _rows(url: str, query: str, *args: str) -> list[tuple]:
@@ -73,7 +81,14 @@ def test_a_materialisation_launched_over_graphql_lands_in_postgres(
     logs = Path(topology["MNIST_PROD_RUN_DIR"]) / "logs"
     assert status == "SUCCESS", (logs / "daemon.log").read_text()[-3000:]
 
-    postgres = f"postgresql://mnist@127.0.0.1:{topology['MNIST_PROD_POSTGRES_PORT']}"
+    # Password authentication only: without the generated password nobody gets in.
+    port = topology["MNIST_PROD_POSTGRES_PORT"]
+    with pytest.raises(psycopg2.OperationalError, match="password"):
+        psycopg2.connect(f"postgresql://mnist@127.0.0.1:{port}/dagster").close()
+    password_file = Path(topology["MNIST_PROD_RUN_DIR"]) / "postgres-password"
+    assert password_file.stat().st_mode & 0o777 == 0o600
+    assert (Path(topology["MNIST_PROD_RUN_DIR"]) / "postgres" / "PG_VERSION").is_file()
+    postgres = f"postgresql://mnist:{password_file.read_text().strip()}@127.0.0.1:{port}"
     (run_row,) = _rows(f"{postgres}/dagster", "SELECT status FROM runs WHERE run_id = %s", run_id)
     assert run_row[0] == "SUCCESS"
     materialised = _rows(
