@@ -13,6 +13,7 @@ import dagster as dg
 from mnist_assets import env
 from mnist_assets.cli.materialise import materialise
 from mnist_assets.deploy.engines import PROCESSES, EngineError, detect, runner_for
+from mnist_assets.deploy.exposure import ExposureRefused, check_exposure
 from mnist_assets.deploy.probes import auth_headers, http_ok
 from mnist_assets.deploy.stack import PROMETHEUS, DeployError, Deployment
 
@@ -36,8 +37,9 @@ def deploy(run_config_file: str | None, target: str = "local") -> int:
     instance = dg.DagsterInstance.get()
     print(f"mnist-assets deploy (state in {env.state_dir()}, Dagster home {env.dagster_home()})")
     try:
+        check_exposure(env.bind_host(), mlflow_server=False)
         runner, why = runner_for(target)
-    except EngineError as exc:
+    except (EngineError, ExposureRefused) as exc:
         print(f"deploy: {exc}", file=sys.stderr)
         return 1
     deployment = Deployment.from_environment()

@@ -1,8 +1,10 @@
 """`mnist-assets prod-up|prod-down|prod-status`: Dagster's production topology on this machine."""
 
 import shutil
+import sys
 
 from mnist_assets import env
+from mnist_assets.deploy.exposure import ExposureRefused, check_exposure
 from mnist_assets.deploy.topology import Ports, Topology
 
 
@@ -15,6 +17,11 @@ def topology() -> Topology:
 def prod_up() -> int:
     """Start Postgres, MLflow, the code server, the webserver and the daemon."""
     prod = topology()
+    try:
+        check_exposure(prod.host, mlflow_server=True)
+    except ExposureRefused as exc:
+        print(f"prod-up: {exc}", file=sys.stderr)
+        return 1
     prod.up()
     print(
         f"""production topology up (logs in {prod.run_dir / "logs"}):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mnist_assets.deploy.exposure import is_loopback
 from mnist_assets.deploy.postgres import Postgres
 from mnist_assets.deploy.probes import http_ok, port_in_use, wait_until
 from mnist_assets.deploy.processes import Supervisor
@@ -110,6 +111,9 @@ class Topology:
                 "-w", str(self.run_dir / "workspace.yaml"),
             ],
         }  # fmt: skip
+        if not is_loopback(self.host):  # check_exposure made sure the admin's credentials exist
+            commands["mlflow"] += ["--app-name", "basic-auth"]
+            env = {**env, **self._mlflow_auth()}
         # The webserver and the daemon load the code location from the code server: start it first.
         for group in (("mlflow", "code-server"), ("webserver", "daemon")):
             for name in group:
@@ -119,6 +123,24 @@ class Topology:
                 self._wait("code-server", self._code_server_ready)
         self._wait("mlflow", lambda: http_ok(f"{self.mlflow_url}/health"))
         self._wait("webserver", lambda: http_ok(f"{self.webserver_url}/server_info"))
+
+    def _mlflow_auth(self) -> dict[str, str]:
+        """MLflow's basic-auth app: its users in the run folder, the admin from the environment.
+
+        Clients (the code server's and the daemon's runs) log in with the same
+        ``MLFLOW_TRACKING_USERNAME`` / ``MLFLOW_TRACKING_PASSWORD``.
+        """
+        config = self.run_dir / "mlflow-auth.ini"
+        config.write_text(
+            "[mlflow]\ndefault_permission = NO_PERMISSIONS\n"
+            f"database_uri = sqlite:///{self.run_dir / 'mlflow-auth.db'}\n"
+            f"admin_username = {os.environ['MLFLOW_TRACKING_USERNAME']}\n"
+            "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+        )
+        return {
+            "MLFLOW_AUTH_CONFIG_PATH": str(config),
+            "MLFLOW_AUTH_ADMIN_PASSWORD": os.environ["MLFLOW_TRACKING_PASSWORD"],
+        }
 
     def _wait(self, name: str, check: Callable[[], bool]) -> None:
         alive = lambda: self.supervisor.pid(name) is not None  # noqa: E731
