@@ -49,6 +49,7 @@ MODEL_TAG = getattr(bentoml.use_arguments(), "model_tag", None) or env.bento_mod
     traffic={"timeout": 10},
     workers=env.service_workers(),
     metrics={"duration": {"buckets": list(metrics.LATENCY_BUCKETS)}},
+    logging={"access": {"enabled": env.access_log()}},
 )
 class MnistService:
     """Predicts digits from 28x28 pixel arrays or uploaded images."""

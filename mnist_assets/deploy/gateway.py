@@ -22,7 +22,7 @@ NGINX_CONF = """\
 worker_processes 1;
 daemon off;
 pid {state}/nginx.pid;
-error_log {logs}/gateway-error.log warn;
+error_log stderr warn;
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
@@ -152,7 +152,7 @@ class Gateway:
             "-c",
             str(config or self.config),
             "-e",
-            str(self.run_dir / "logs" / "gateway-error.log"),
+            "stderr",  # into the supervisor's log, which has a size cap
         ]
 
     def reload(self) -> None:

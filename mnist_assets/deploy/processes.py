@@ -1,6 +1,7 @@
 """Background processes that outlive the command starting them, tracked by pid files.
 
-Each process gets ``<run_dir>/<name>.pid`` and ``<run_dir>/logs/<name>.log``. Stopping acts only
+Each process gets ``<run_dir>/<name>.pid`` and ``<run_dir>/logs/<name>.log``, the log rotated at
+``MNIST_LOG_MAX_BYTES`` (``<name>.log.1``, ``.2``) by a writer process beside it. Stopping acts only
 on the pid a file names, and only while that pid still runs the command recorded beside it, so a
 stale file never signals an unrelated process that inherited the number.
 """
@@ -12,11 +13,15 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mnist_assets import env as env_
 from mnist_assets.serving.pids import pid_exists
+
+LOG_PIPE = "mnist_assets.deploy.log_pipe"
 
 
 @dataclass(frozen=True)
@@ -42,13 +47,22 @@ class Supervisor:
         if self.pid(name) is not None:
             raise RuntimeError(f"{name} already runs (pid {self.pid(name)})")
         self.log_file(name).parent.mkdir(parents=True, exist_ok=True)
-        with self.log_file(name).open("ab") as log:
+        # The output goes through a pipe to a writer that rotates the log at its size cap.
+        writer = subprocess.Popen(
+            [sys.executable, "-m", LOG_PIPE, str(self.log_file(name)), str(env_.log_max_bytes())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        assert writer.stdin is not None
+        with writer.stdin:
             process = subprocess.Popen(
                 command,
                 cwd=cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
-                stdout=log,
+                stdout=writer.stdin,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )

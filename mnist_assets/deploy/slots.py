@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from mnist_assets import env
 from mnist_assets.deploy.base_image import base_image
 from mnist_assets.deploy.bentos import server_home
 from mnist_assets.deploy.engines import PROCESSES, Engine, EngineError
@@ -122,6 +123,7 @@ class ContainerSlots:
         port = free_port()
         args = ["run", "-d", "--name", self.container(slot), "--label", self.label]
         args += ["--network", "host", "--restart", "unless-stopped"]
+        args += log_options(self.engine.name)
         args += ["-e", "BENTOML_HOST=127.0.0.1", "-e", f"BENTOML_PORT={port}"]
         secrets = {name: os.environ[name] for name in SECRETS if name in os.environ}
         secrets[REVIEW_TOKEN_ENV] = review_token(self.run_dir)
@@ -161,6 +163,12 @@ class ContainerSlots:
     def log_tail(self, slot: str) -> str:
         tail = self.engine.run("logs", "--tail", "20", self.container(slot), check=False)
         return f"`{self.logs(slot)}`:\n{tail}"
+
+
+def log_options(engine: str) -> list[str]:
+    """A size cap on the container's log: Docker's json-file keeps 3 files, Podman truncates."""
+    cap = [f"--log-opt=max-size={env.log_max_bytes()}"]
+    return [*cap, "--log-opt=max-file=3"] if engine == "docker" else cap
 
 
 def _wait_ready(port: int, what: str, alive: Callable[[], bool]) -> None:

@@ -1,6 +1,8 @@
 import json
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -56,12 +58,36 @@ def test_a_pid_that_is_not_the_recorded_process_is_never_signalled(
         other.wait()
 
 
+def _poll(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.05)
+
+
+def _holds(log: Path, text: str) -> bool:
+    return log.is_file() and text in log.read_text()
+
+
 def test_output_goes_to_the_log_file(tmp_path: Path) -> None:
     supervisor = Supervisor(tmp_path)
     supervisor.start("echo", [sys.executable, "-c", "print('hello from the child')"])
     log = supervisor.log_file("echo")
-    for _ in range(100):
-        if "hello" in log.read_text():
-            break
-        subprocess.run(["sleep", "0.05"], check=True)
-    assert "hello from the child" in log.read_text()
+    _poll(lambda: _holds(log, "hello from the child"), "the child's line in its log")
+
+
+def test_a_log_past_its_cap_is_rotated_and_stays_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 8 MB of output against a 1 MB cap: the current file and two rotated ones, each at most
+    # the cap, and the last line in the current file.
+    monkeypatch.setenv("MNIST_LOG_MAX_BYTES", str(2**20))
+    chatty = "for i in range(80_000): print(f'line {i:06d} ' + 'x' * 90)\nprint('the end')"
+    supervisor = Supervisor(tmp_path)
+    supervisor.start("chatty", [sys.executable, "-c", chatty])
+    log = supervisor.log_file("chatty")
+    _poll(lambda: _holds(log, "the end"), "the last line in the current log")
+    files = sorted(log.parent.glob("chatty.log*"))
+    assert [f.name for f in files] == ["chatty.log", "chatty.log.1", "chatty.log.2"]
+    assert all(f.stat().st_size <= 2**20 for f in files)
+    assert "line 079999" in log.read_text()
