@@ -110,18 +110,13 @@ def status() -> int:
 
 
 def rollback() -> int:
-    """Serve the previous release again and give its model back the champion alias."""
+    """Serve the release that served before the live one; its model gets both aliases back."""
     from mnist_assets.defs.serving.deployment import SERVICE_ASSET, release_metadata
     from mnist_assets.defs.shared.registry import ModelRegistry
 
     deployment = Deployment.from_environment()
-    state = deployment.state()
-    if not state.history:
-        print("rollback: no earlier release to go back to", file=sys.stderr)
-        return 1
-    previous = state.history[-1]
     try:
-        release = deployment.serve(previous.bento, previous.model_version, rollback=True)
+        release = deployment.roll_back()
     except DeployError as exc:
         print(f"rollback: {exc}", file=sys.stderr)
         return 1
@@ -130,9 +125,10 @@ def rollback() -> int:
     dg.DagsterInstance.get().report_runless_asset_event(
         dg.AssetObservation(SERVICE_ASSET, metadata=release_metadata(deployment.url, release))
     )
+    replaced = ", ".join(f"v{v}" for v in left) or "none"
     print(
-        f"rolled back to {release.bento} (model v{release.model_version}); "
-        f"champion alias moved from v{left} to v{release.model_version}"
+        f"rolled back to {release.bento} (model v{release.model_version}): it serves and is "
+        f"champion again; tagged rolled_back: {replaced}"
     )
     return 0
 

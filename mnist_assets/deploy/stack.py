@@ -117,9 +117,12 @@ class Deployment:
         port = self._start_bento(slots, slot, bento)
         try:
             self._route(port)
-        except DeployError:  # refused before the gateway moved: the old release serves on
+        except Exception as exc:  # the old release serves on; nothing of this attempt stays
+            self._route_back(state.live)
             slots.stop(slot)
-            raise
+            if isinstance(exc, DeployError):
+                raise
+            raise DeployError(f"{exc}; the previous release keeps serving") from exc
         if state.live is not None and state.live.slot != slot:
             time.sleep(1.0)  # let requests already sent to the old bento finish
             self.slots(state.live.runner).stop(state.live.slot)
@@ -154,6 +157,24 @@ class Deployment:
                 with contextlib.suppress(EngineError):
                     stopped += ContainerSlots(self.run_dir, engine).stop_all()
             return stopped
+
+    def roll_back(self) -> Release:
+        """Serve the release that served before the live one; history read under the lock."""
+        with change_lock(self.run_dir, LOCK_TIMEOUT_S):
+            state = self._reconciled(self.state())
+            if not state.history:
+                raise DeployError("no earlier release to go back to")
+            previous = state.history[-1]
+            return self._serve(previous.bento, previous.model_version, rollback=True)
+
+    def _route_back(self, live: Release | None) -> None:
+        """After a failed swap: the gateway on the live release's port again, if it moved."""
+        gateway = Gateway(self.run_dir, self.host, self.port)
+        if live is None or gateway.routed_port() in (None, live.port):
+            return
+        gateway.write_config(live.port)
+        if self.supervisor.pid(GATEWAY) is not None:
+            gateway.reload()
 
     def _reconciled(self, state: DeployState) -> DeployState:
         """The state as the gateway routes it.

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from mnist_assets.constants import CHAMPION_ALIAS, REGISTERED_MODEL_NAME
+from mnist_assets.constants import CHAMPION_ALIAS, REGISTERED_MODEL_NAME, SERVING_ALIAS
 from mnist_assets.deploy.state import DeployState
 from mnist_assets.monitoring.prometheus import Prometheus
 from mnist_assets_tests import REPO_ROOT
@@ -121,12 +121,15 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
         second = get_json(f"{url}/model/info")
         assert second["model_version"] == "2" and second["bento"] != first["bento"]
         assert load.sent > 100 and load.failed == []
+        serving = mlflow.get_model_version_by_alias(REGISTERED_MODEL_NAME, SERVING_ALIAS)
+        assert str(serving.version) == "2"  # the registry says what the gateway routes to
 
         # Rollback: the first bento serves again and holds the champion alias.
         output = run(["mnist-assets", "rollback"], REPO_ROOT, cli_env)
         assert get_json(f"{url}/model/info")["bento"] == first["bento"]
-        champion = mlflow.get_model_version_by_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS)
-        assert str(champion.version) == "1"
+        for alias in (CHAMPION_ALIAS, SERVING_ALIAS):
+            held = mlflow.get_model_version_by_alias(REGISTERED_MODEL_NAME, alias)
+            assert str(held.version) == "1", alias
         assert mlflow.get_model_version(REGISTERED_MODEL_NAME, "2").tags["rolled_back"] == "true"
         status = run(["mnist-assets", "status"], REPO_ROOT, cli_env)
         assert f"serving      {first['bento']} (model v1" in status

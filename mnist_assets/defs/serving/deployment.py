@@ -32,6 +32,7 @@ def mnist_service(
     bento = bento_for_model(str(champion.version), champion.run_id)
     deployment = local_deployment.deployment()
     release = deployment.serve(str(bento.tag), str(champion.version))
+    model_registry.mark_serving(release.model_version)  # the gateway routes to it now
     return dg.MaterializeResult(
         data_version=dg.DataVersion(release.bento),
         metadata=release_metadata(deployment.url, release),

@@ -9,7 +9,12 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from mnist_assets.constants import CHAMPION_ALIAS, PREVIOUS_ALIAS, REGISTERED_MODEL_NAME
+from mnist_assets.constants import (
+    CHAMPION_ALIAS,
+    PREVIOUS_ALIAS,
+    REGISTERED_MODEL_NAME,
+    SERVING_ALIAS,
+)
 from mnist_assets.defs.training.tracking import ensure_reachable
 from mnist_assets.ml.drift import BatchStatistics
 from mnist_assets.ml.model import MnistCnn, load_checkpoint
@@ -107,8 +112,8 @@ class ModelRegistry(dg.ConfigurableResource):
         return str(version.version), run.data.tags.get("data_version", ""), dict(run.data.params)
 
     def champion_drift_reference(self) -> BatchStatistics | None:
-        """The champion's drift reference, or None while there is no champion."""
-        version = self.version_with_alias(CHAMPION_ALIAS)
+        """The drift reference of the version serving (else the champion's); None: neither."""
+        version = self.version_with_alias(SERVING_ALIAS) or self.version_with_alias(CHAMPION_ALIAS)
         if version is None or version.run_id is None:
             return None
         with tempfile.TemporaryDirectory() as tmp:
@@ -140,18 +145,27 @@ class ModelRegistry(dg.ConfigurableResource):
         client.set_registered_model_alias(self.model_name, CHAMPION_ALIAS, version)
         return replaced
 
-    def roll_back_to(self, version: str) -> str | None:
-        """Give ``champion`` back to ``version``; the version it leaves is tagged rolled_back.
+    def mark_serving(self, version: str) -> None:
+        """``version`` serves now: the gateway routes to it."""
+        self._client().set_registered_model_alias(self.model_name, SERVING_ALIAS, version)
 
-        Returns the version that lost the alias (None when ``version`` already held it).
+    def roll_back_to(self, version: str) -> list[str]:
+        """``version`` serves again and is champion; what it replaces is tagged rolled_back.
+
+        The version that served and the champion (when a later one passed the gate but never
+        served) both lose their aliases to ``version``; returns them, oldest first.
         """
         client = self._client()
-        current = self.version_with_alias(CHAMPION_ALIAS)
-        client.set_registered_model_alias(self.model_name, CHAMPION_ALIAS, version)
+        left = {
+            str(held.version)
+            for alias in (SERVING_ALIAS, CHAMPION_ALIAS)
+            if (held := self.version_with_alias(alias)) is not None
+        } - {str(version)}
+        for alias in (SERVING_ALIAS, CHAMPION_ALIAS):
+            client.set_registered_model_alias(self.model_name, alias, version)
         previous = self.version_with_alias(PREVIOUS_ALIAS)
         if previous is not None and str(previous.version) == str(version):
             client.delete_registered_model_alias(self.model_name, PREVIOUS_ALIAS)
-        if current is None or str(current.version) == str(version):
-            return None
-        client.set_model_version_tag(self.model_name, current.version, "rolled_back", "true")
-        return str(current.version)
+        for replaced in left:
+            client.set_model_version_tag(self.model_name, replaced, "rolled_back", "true")
+        return sorted(left, key=int)
