@@ -257,6 +257,14 @@ def log_max_bytes() -> int:
     return int(os.environ.get("MNIST_LOG_MAX_BYTES", 10 * 1024 * 1024))
 
 
+def keep_releases() -> int:
+    """How many newest bentos a deploy keeps besides the live and rollback ones.
+
+    ``MNIST_KEEP_RELEASES``, default 3; older bentos go with their images and models.
+    """
+    return int(os.environ.get("MNIST_KEEP_RELEASES", 3))
+
+
 def service_workers() -> int | str:
     """Worker processes per bento (``MNIST_SERVICE_WORKERS``), by default one per core.
 

@@ -75,7 +75,7 @@ def build_bento(model_tag: str, labels: dict[str, str]) -> tuple[bentoml.Bento, 
         context = Path(tmp)
         file = lay_out_context(context)
         fingerprint = source_fingerprint(context)
-        for bento in _stored_bentos():
+        for bento in stored_bentos():
             built_from = bento.info.labels.get(MODEL_LABEL), bento.info.labels.get(SOURCE_LABEL)
             if built_from == (model_tag, fingerprint):
                 return bento, False
@@ -114,7 +114,7 @@ def bento_for_model(model_version: str, mlflow_run_id: str) -> bentoml.Bento:
     """The newest bento built for one registered model version (LookupError when none)."""
     matching = [
         b
-        for b in _stored_bentos()
+        for b in stored_bentos()
         if b.info.labels.get("model_version") == model_version
         and b.info.labels.get("mlflow_run_id") == mlflow_run_id
     ]
@@ -126,7 +126,8 @@ def bento_for_model(model_version: str, mlflow_run_id: str) -> bentoml.Bento:
     return max(matching, key=lambda b: b.info.creation_time)
 
 
-def _stored_bentos() -> list[bentoml.Bento]:
+def stored_bentos() -> list[bentoml.Bento]:
+    """Every bento of this service in the store; none before the first build."""
     try:
         return list(bentoml.bentos.list(BENTO_SERVICE_NAME))
     except bentoml.exceptions.NotFound:

@@ -2,12 +2,15 @@
 
 import dagster as dg
 
+from mnist_assets import env
 from mnist_assets.constants import CHAMPION_ALIAS
 from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.serving.bento import mnist_bento
 from mnist_assets.defs.serving.resources import LocalDeployment
 from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.deploy.bentos import bento_for_model
+from mnist_assets.deploy.engines import PROCESSES, Engine
+from mnist_assets.deploy.retention import prune
 from mnist_assets.deploy.state import Release
 
 SERVICE_ASSET = dg.AssetKey("mnist_service")
@@ -33,9 +36,11 @@ def mnist_service(
     deployment = local_deployment.deployment()
     release = deployment.serve(str(bento.tag), str(champion.version))
     model_registry.mark_serving(release.model_version)  # the gateway routes to it now
+    engine = None if release.runner == PROCESSES else Engine(release.runner)
+    pruned = prune(deployment.state(), env.keep_releases(), engine)
     return dg.MaterializeResult(
         data_version=dg.DataVersion(release.bento),
-        metadata=release_metadata(deployment.url, release),
+        metadata={**release_metadata(deployment.url, release), "pruned_bentos": len(pruned)},
     )
 
 
