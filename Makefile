@@ -99,6 +99,10 @@ benchmark-json: install ## Request bodies to numpy: json vs orjson, the service'
 benchmark-allocator: install ## Training 60,000 images with and without the allocator setting, fresh processes
 	python benchmarks/train_allocator.py
 
+.PHONY: benchmark-uploads
+benchmark-uploads: install ## /readyz and JSON /predict while 4 clients upload 256-PNG batches, vs none
+	python benchmarks/upload_stall.py
+
 .PHONY: benchmark-soak
 benchmark-soak: install ## 64 clients through a gateway of its own for 10 minutes: errors, latency, worker memory
 	python benchmarks/soak.py

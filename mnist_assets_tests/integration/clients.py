@@ -33,6 +33,7 @@ class Load(threading.Thread):
         super().__init__(daemon=True)
         self.url, self.sent, self.failed, self.done = url, 0, [], threading.Event()
         self.headers = headers
+        self.succeeded_in_a_row = 0
 
     def run(self) -> None:
         body = {"image": [[0.0] * 28] * 28}
@@ -44,3 +45,6 @@ class Load(threading.Thread):
             self.sent += 1
             if status != 200:
                 self.failed.append(status)
+                self.succeeded_in_a_row = 0
+            else:
+                self.succeeded_in_a_row += 1

@@ -17,10 +17,11 @@ import yaml
 from mlflow.tracking import MlflowClient
 from PIL import Image
 
-from mnist_assets.constants import REGISTERED_MODEL_NAME, TRAINING_RUN_TAG
+from mnist_assets.constants import METRIC_PREDICTIONS, REGISTERED_MODEL_NAME, TRAINING_RUN_TAG
 from mnist_assets.defs.monitoring.live_drift import DriftWatch
 from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.monitoring.prometheus import Prometheus
 from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.conftest import own_deployment, run
 from mnist_assets_tests.integration.daemon_runs import (
@@ -30,6 +31,7 @@ from mnist_assets_tests.integration.daemon_runs import (
     wait_for_model,
 )
 from mnist_assets_tests.integration.test_whole_graph import SHORT_RUN
+from mnist_assets_tests.integration.waiting import scraped_twice_since, wait_for
 from mnist_assets_tests.test_monitoring.test_drift_sensor import evaluate_drift
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -185,10 +187,17 @@ def test_the_drift_sensor_fires_on_inverted_digits_read_from_prometheus(
         review_dir=str(tmp_path / "review"),
     )
 
+    prometheus = Prometheus(tmp_path, "127.0.0.1", int(env["MNIST_PROMETHEUS_PORT"]))
+
     def send(pixels: np.ndarray) -> None:
         for start in range(0, len(pixels), 100):
             _post(f"{deployed}/predict/batch", {"images": pixels[start : start + 100].tolist()})
-        time.sleep(12)  # two scrapes, so increase() sees the traffic
+        sent = time.time()
+        wait_for(
+            lambda: scraped_twice_since(prometheus, METRIC_PREDICTIONS, sent),
+            60,
+            "two scrapes after the traffic (increase() needs two samples)",
+        )
 
     digits = splits.test.images.astype(np.float32) / 255.0
     send(digits)

@@ -20,6 +20,7 @@ from mnist_assets_tests.integration.clients import Load, get_json, post_json
 from mnist_assets_tests.integration.conftest import own_deployment, run
 from mnist_assets_tests.integration.processes import any_process_mentions
 from mnist_assets_tests.integration.test_whole_graph import SHORT_RUN
+from mnist_assets_tests.integration.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -78,9 +79,12 @@ def test_the_bento_runs_as_a_container_swaps_rolls_back_and_leaves_nothing(
         assert post_json(f"{url}/predict", {"image": image}) == 401
         for _ in range(20):
             assert post_json(f"{url}/predict", {"image": image}, auth) == 200
-        time.sleep(6)  # a scrape after the traffic
         assert prometheus.target_up()
-        assert prometheus.query("sum(mnist_predictions_total)"), "no mnist_* series scraped"
+        wait_for(
+            lambda: prometheus.query("sum(mnist_predictions_total) >= 20"),
+            60,
+            "the 20 predictions scraped from the container",
+        )
         status = run(["mnist-assets", "status"], REPO_ROOT, cli_env)
         assert "container mnist-" in status and first_image in status
         assert f"bento logs   {engine.name} logs mnist-" in status
@@ -99,7 +103,8 @@ def test_the_bento_runs_as_a_container_swaps_rolls_back_and_leaves_nothing(
         materialize = ["dagster", "asset", "materialize", "-m", "mnist_assets.definitions"]
         selection = ["--select", "mnist_cnn*", "--config-json", json.dumps(retrain)]
         run([*materialize, *selection], REPO_ROOT, cli_env, timeout=900)
-        time.sleep(1)
+        swapped = load.sent
+        wait_for(lambda: load.sent >= swapped + 50, 30, "50 requests after the swap")
         load.done.set()
         load.join()
         print(f"swap under load: {load.sent} requests, {len(load.failed)} failed")

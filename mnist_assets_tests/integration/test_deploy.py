@@ -25,6 +25,7 @@ from mnist_assets_tests.integration.processes import (
     serve_and_stop,
 )
 from mnist_assets_tests.integration.test_whole_graph import SHORT_RUN
+from mnist_assets_tests.integration.waiting import scraped_twice_since, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -74,7 +75,12 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
             batch = pixels[np.arange(start, start + 256) % len(pixels)]
             assert post_json(f"{url}/predict/batch", {"images": batch.tolist()}) == 200
         assert post_json(f"{url}/predict", {"image": [[2.0] * 28] * 28}) == 400
-        time.sleep(12)  # two scrapes after the traffic, so every rate() has two samples
+        sent = time.time()
+        wait_for(
+            lambda: scraped_twice_since(prometheus, "mnist_predictions_total", sent),
+            60,
+            "two scrapes of the service after the traffic (every rate() needs two samples)",
+        )
 
         assert prometheus.target_up()
         for title, expr in _panel_queries():
@@ -115,7 +121,8 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
             cli_env,
             timeout=600,
         )
-        time.sleep(1)
+        swapped = load.sent
+        wait_for(lambda: load.sent >= swapped + 50, 30, "50 requests after the swap")
         load.done.set()
         load.join()
         second = get_json(f"{url}/model/info")

@@ -1,7 +1,6 @@
 """Deploys that cannot interleave or lie: one lock, and recovery from a deploy killed mid-way."""
 
 import threading
-import time
 from pathlib import Path
 
 import bentoml
@@ -14,6 +13,7 @@ from mnist_assets.deploy.stack import Deployment, served_model
 from mnist_assets.deploy.state import DeployState
 from mnist_assets.serving.model_store import save_champion
 from mnist_assets_tests.integration.clients import Load
+from mnist_assets_tests.integration.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -68,9 +68,10 @@ def test_a_deploy_killed_before_recording_its_state_is_recovered_without_an_outa
 
         load = Load(deployment.url)
         load.start()
-        time.sleep(1)
+        wait_for(lambda: load.sent >= 20, 30, "20 requests before the deploy")
         release = deployment.serve(second, "8")  # the next deploy of the same bento
-        time.sleep(1)
+        deployed = load.sent
+        wait_for(lambda: load.sent >= deployed + 20, 30, "20 requests after the deploy")
         load.done.set()
         load.join()
         assert load.sent > 20 and load.failed == []  # no outage
