@@ -5,7 +5,7 @@ import pytest
 from mnist_assets.ml.model import MnistCnn
 from mnist_assets.ml.seen_digits import load_seen, save_seen, seen_hashes
 from mnist_assets.ml.splits import MnistSplits, image_hashes
-from mnist_assets.ml.validation import Champion, right_on_test, validate
+from mnist_assets.ml.validation import Champion, ChampionComparison, right_on_test, validate
 from mnist_assets_tests.configs import gate_thresholds
 
 
@@ -18,14 +18,10 @@ def test_seen_digits_round_trip_as_one_file_per_set(tmp_path: Path, splits: Mnis
     assert (tmp_path / "a.npy").read_bytes() == (tmp_path / "b.npy").read_bytes()
 
 
-def test_a_champion_that_trained_on_test_digits_is_judged_on_the_rest(
-    trained_model: MnistCnn, splits: MnistSplits
-) -> None:
-    # The champion (splits made the old way) trained on the first 300 of today's test digits.
-    overlap = frozenset(image_hashes(splits.test.images[:300]))
-    champion = Champion("1", trained_model, seen=overlap | seen_hashes(splits))
+def _compared(candidate: MnistCnn, splits: MnistSplits, champion: Champion) -> ChampionComparison:
+    """What the validation report says of ``champion`` against ``candidate``."""
     report = validate(
-        trained_model,
+        candidate,
         splits,
         model_version="2",
         mlflow_run_id="run",
@@ -33,24 +29,26 @@ def test_a_champion_that_trained_on_test_digits_is_judged_on_the_rest(
         thresholds=gate_thresholds(),
     )
     assert report.champion is not None
-    assert (report.champion.examples, report.champion.excluded) == (len(splits.test) - 300, 300)
+    return report.champion
+
+
+def test_a_champion_that_trained_on_test_digits_is_judged_on_the_rest(
+    trained_model: MnistCnn, splits: MnistSplits
+) -> None:
+    # The champion (splits made the old way) trained on the first 300 of today's test digits.
+    overlap = frozenset(image_hashes(splits.test.images[:300]))
+    champion = Champion("1", trained_model, seen=overlap | seen_hashes(splits))
+    comparison = _compared(trained_model, splits, champion)
+    assert (comparison.examples, comparison.excluded) == (len(splits.test) - 300, 300)
     # The same network on the same digits: no digit where only one of them is right.
-    assert report.champion.champion_only == report.champion.candidate_only == 0
+    assert comparison.champion_only == comparison.candidate_only == 0
     right = right_on_test(trained_model, splits)
-    assert report.champion.accuracy == pytest.approx(right[300:].mean())
+    assert comparison.accuracy == pytest.approx(right[300:].mean())
 
 
 def test_a_champion_without_a_record_has_every_test_digit_excluded(
     trained_model: MnistCnn, splits: MnistSplits
 ) -> None:
     champion = Champion("1", trained_model, seen=None)
-    report = validate(
-        trained_model,
-        splits,
-        model_version="2",
-        mlflow_run_id="run",
-        champion=champion,
-        thresholds=gate_thresholds(),
-    )
-    assert report.champion is not None and not report.champion.recorded
-    assert (report.champion.examples, report.champion.excluded) == (0, len(splits.test))
+    comparison = _compared(trained_model, splits, champion) and not comparison.recorded
+    assert (comparison.examples, comparison.excluded) == (0, len(splits.test))
