@@ -50,5 +50,6 @@ def test_a_champion_without_a_record_has_every_test_digit_excluded(
     trained_model: MnistCnn, splits: MnistSplits
 ) -> None:
     champion = Champion("1", trained_model, seen=None)
-    comparison = _compared(trained_model, splits, champion) and not comparison.recorded
+    comparison = _compared(trained_model, splits, champion)
+    assert not comparison.recorded
     assert (comparison.examples, comparison.excluded) == (0, len(splits.test))
