@@ -87,6 +87,11 @@ def test_the_bento_runs_as_a_container_swaps_rolls_back_and_leaves_nothing(
         )
         status = run(["mnist-assets", "status"], REPO_ROOT, cli_env)
         assert "container mnist-" in status and first_image in status
+        # The container's log has the engine's size cap (Docker: max-size, Podman: Size).
+        container = engine.inspect("container", engine.containers(_label(tmp_path))[0])
+        assert container is not None
+        log_config = container["HostConfig"]["LogConfig"]
+        assert log_config.get("Size") or (log_config.get("Config") or {}).get("max-size")
         assert f"bento logs   {engine.name} logs mnist-" in status
 
         # Nothing changed: no image is built again.
