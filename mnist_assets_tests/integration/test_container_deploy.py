@@ -19,7 +19,7 @@ from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.clients import Load, get_json, post_json
 from mnist_assets_tests.integration.conftest import own_deployment, run
 from mnist_assets_tests.integration.processes import any_process_mentions
-from mnist_assets_tests.integration.test_whole_graph import SHORT_RUN
+from mnist_assets_tests.integration.test_whole_graph import SHORT_RUN, retrain_run
 from mnist_assets_tests.integration.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -101,8 +101,7 @@ def test_the_bento_runs_as_a_container_swaps_rolls_back_and_leaves_nothing(
         assert "up to date: nothing to retrain" in output and "building" not in output
 
         # A new model: its image replaces the container under load, no request fails.
-        retrain = json.loads(json.dumps(SHORT_RUN))
-        retrain["ops"]["mnist_cnn"]["config"]["training"]["seed"] = 7
+        retrain = retrain_run(seed=7)
         load = Load(url, auth)
         load.start()
         materialize = ["dagster", "asset", "materialize", "-m", "mnist_assets.definitions"]

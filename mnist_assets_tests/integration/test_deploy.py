@@ -24,7 +24,7 @@ from mnist_assets_tests.integration.processes import (
     predictions_counted,
     serve_and_stop,
 )
-from mnist_assets_tests.integration.test_whole_graph import SHORT_RUN
+from mnist_assets_tests.integration.test_whole_graph import SHORT_RUN, retrain_run
 from mnist_assets_tests.integration.waiting import scraped_twice_since, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -98,8 +98,16 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
             assert post_json(f"{url}/predict", {"image": image.tolist()}) == 200
         assert predictions_counted(url) >= counted + 20
 
+        # Users' inputs only with a credential: the deploy made one for its sensors (0600).
+        token_file = tmp_path / "run" / "review-token"
+        assert token_file.stat().st_mode & 0o777 == 0o600
+        with pytest.raises(urllib.error.HTTPError, match="401"):
+            get_json(f"{url}/inputs/recent")
+        token = token_file.read_text().strip()
+        assert get_json(f"{url}/inputs/recent", {"authorization": f"Bearer {token}"})["images"]
+
         # The API as clients reach it, through the gateway: schemathesis finds nothing.
-        assert_schemathesis_finds_nothing(url)
+        assert_schemathesis_finds_nothing(url, token)
 
         # Nothing changed: a second deploy retrains nothing and keeps the same bento.
         runs_before = len(mlflow.search_runs(mlflow.get_experiment_by_name("mnist").experiment_id))
@@ -110,8 +118,7 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
         assert get_json(f"{url}/model/info")["bento"] == first["bento"]
 
         # A new champion takes over under load without a failed request.
-        retrain = json.loads(json.dumps(SHORT_RUN))
-        retrain["ops"]["mnist_cnn"]["config"]["training"]["seed"] = 7
+        retrain = retrain_run(seed=7)
         load = Load(url)
         load.start()
         materialize = ["dagster", "asset", "materialize", "-m", "mnist_assets.definitions"]

@@ -12,7 +12,7 @@ from mnist_assets.deploy.probes import free_port
 from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.clients import get_json
 from mnist_assets_tests.integration.conftest import run
-from mnist_assets_tests.integration.test_whole_graph import SHORT_RUN
+from mnist_assets_tests.integration.test_whole_graph import SHORT_RUN, retrain_run
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -50,8 +50,7 @@ def test_a_deploy_from_a_new_clone_finds_the_state_of_the_deleted_one(
         # The code runs from the clone; nothing is written into it.
         env["PYTHONPATH"] = str(first)
         run(deploy, first, env, timeout=600)
-        retrain = json.loads(json.dumps(SHORT_RUN))
-        retrain["ops"]["mnist_cnn"]["config"]["training"]["seed"] = 7
+        retrain = retrain_run(seed=7)
         materialize = ["dagster", "asset", "materialize", "-m", "mnist_assets.definitions"]
         selection = ["--select", "mnist_cnn*", "--config-json", json.dumps(retrain)]
         run([*materialize, *selection], first, env, timeout=600)

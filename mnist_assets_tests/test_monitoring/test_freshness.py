@@ -37,7 +37,7 @@ def test_a_target_up_without_its_series_is_no_fresh_data(
 ) -> None:
     exporter, prometheus = scraped
     # Up, with histograms but without the gauge every served worker sets: not the live service.
-    exporter.observe(splits.test.images / 255.0, splits.test.labels, np.full(500, 0.9))
+    exporter.observe(splits.test.images / 255.0, splits.test.labels, np.full(len(splits.test), 0.9))
     with pytest.raises(TrafficUnavailable, match="no fresh data"):
         from_prometheus(prometheus.api, window_minutes=10)
     # Its workers announce their model: the window's traffic reads again.
