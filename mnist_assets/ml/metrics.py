@@ -26,6 +26,19 @@ class ClassificationMetrics:
     confusion: list[list[int]]
     expected_calibration_error: float
 
+    def per_class(self, prefix: str = "test_") -> dict[str, float]:
+        """Precision, recall and F1 of each digit and their macro averages, as flat names.
+
+        ``{"test_precision_0": ..., "test_f1_9": ..., "test_macro_recall": ...}``: the shape
+        MLflow metrics take, so runs can be compared digit by digit.
+        """
+        flat = {
+            f"{prefix}{name}_{digit}": value
+            for name in ("precision", "recall", "f1")
+            for digit, value in enumerate(getattr(self, name))
+        }
+        return flat | {f"{prefix}macro_{name}": value for name, value in self.macro.items()}
+
 
 def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, classes: int) -> np.ndarray:
     """``[classes, classes]`` counts; entry ``[t, p]`` is how often class t was predicted as p."""

@@ -80,7 +80,13 @@ def test_the_first_good_model_passes_the_gate_and_becomes_champion(store: Store)
         "validation/confusion_matrix.png",
         "validation/drift_reference.json",
     } <= artifacts
-    assert client.get_run(version.run_id).data.metrics["test_accuracy"] >= 0.97
+    logged = client.get_run(version.run_id).data.metrics
+    assert logged["test_accuracy"] >= 0.97
+    # Per-digit precision, recall and F1 and their macro averages, comparable across runs.
+    assert {f"test_{n}_{d}" for n in ("precision", "recall", "f1") for d in range(10)} <= set(
+        logged
+    )
+    assert logged["test_macro_f1"] > 0.9
 
     (bento_event,) = store.first.asset_materializations_for_node("mnist_bento")
     bento = bentoml.bentos.get(bento_event.metadata["bento_tag"].value)

@@ -23,6 +23,12 @@ def test_figures_match_a_hand_computed_example() -> None:
     assert m.weighted["recall"] == pytest.approx(4 / 6)
     # Always fully confident, right 4 times in 6: off by 1/3.
     assert m.expected_calibration_error == pytest.approx(1 / 3)
+    # As MLflow metrics: each digit's figures and the macro averages, by flat names.
+    flat = m.per_class()
+    assert len(flat) == 3 * 3 + 3
+    assert flat["test_precision_1"] == pytest.approx(2 / 3)
+    assert flat["test_recall_2"] == pytest.approx(1 / 2)
+    assert flat["test_macro_f1"] == pytest.approx(m.macro["f1"])
 
 
 def test_a_class_never_predicted_has_zero_precision_not_nan() -> None:

@@ -68,7 +68,7 @@ def validation_report(
     }
     with tempfile.TemporaryDirectory() as tmp:
         report.save(Path(tmp))
-        model_registry.log_to_run(report.mlflow_run_id, Path(tmp), headline)
+        model_registry.log_to_run(report.mlflow_run_id, Path(tmp), headline | m.per_class())
         confusion_png = base64.b64encode((Path(tmp) / CONFUSION_FILE).read_bytes()).decode()
     return dg.Output(
         report,
