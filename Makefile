@@ -172,6 +172,11 @@ test: install ## Run the whole test suite, integration tests included
 		|| echo "No container engine: the container test is skipped (CI installs one)."
 	pytest --timeout=900
 
+.PHONY: coverage
+coverage: install ## The fast tests with line coverage of mnist_assets/: the total, and an HTML report in htmlcov/
+	pytest -m "not slow and not integration" --cov=mnist_assets --cov-report=term:skip-covered \
+		--cov-report=html
+
 .PHONY: test-fast
 test-fast: install ## Run the fast tests only (no slow or integration tests)
 	pytest -m "not slow and not integration"

@@ -78,12 +78,17 @@ def _parser() -> argparse.ArgumentParser:
     compare.set_defaults(handler=_compare)
 
     deploy = commands.add_parser("deploy", help="materialise what is due, serve it, monitor it")
-    deploy.add_argument("--run-config", help="JSON run config for the assets that run")
+    deploy.add_argument(
+        "--run-config",
+        metavar="FILE",
+        help="path of a JSON file with Dagster run config for the assets that run",
+    )
     deploy.add_argument(
         "--target",
         choices=("auto", "container", "local"),
-        default="local",
-        help="run the bento as processes (local), as a container, or as one if an engine works",
+        default="auto",  # what `make deploy` passes
+        help="run the bento as a container when an engine works (auto, the default), always as "
+        "a container, or as processes (local)",
     )
     deploy.set_defaults(handler=_lazy("deploy", "deploy", "run_config", "target"))
     down = commands.add_parser("prod-down", help="stop the production topology")
