@@ -79,6 +79,11 @@ train: install ## Train mnist_cnn (EPOCHS= LR= BATCH_SIZE= DEVICE= PRECISION= SE
 		--config-json "$$(mnist-assets run-config --epochs '$(EPOCHS)' --learning-rate '$(LR)' \
 			--batch-size '$(BATCH_SIZE)' --device '$(DEVICE)' --precision '$(PRECISION)' --seed '$(SEED)')"
 
+.PHONY: validate
+validate: install ## The gate's checks on registered version VERSION=N against the champion, nothing promoted
+	@test -n "$(VERSION)" || { echo "make validate VERSION=N: which registered version?"; exit 2; }
+	mnist-assets validate --version $(VERSION)
+
 .PHONY: mlflow
 mlflow: install ## Start the MLflow UI and tracking server on http://127.0.0.1:5000 over the local store
 	mnist-assets mlflow-ui

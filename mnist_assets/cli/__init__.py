@@ -94,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
     down = commands.add_parser("prod-down", help="stop the production topology")
     down.add_argument("--purge", action="store_true", help="also delete its Postgres cluster")
     down.set_defaults(handler=_lazy("prod", "prod_down", "purge"))
+    check = commands.add_parser(
+        "validate", help="the gate's verdict on a registered version vs the champion, no promotion"
+    )
+    check.add_argument("--version", required=True, help="registered version number, e.g. 3")
+    check.set_defaults(handler=_lazy("validate", "validate_version", "version"))
     purge = commands.add_parser(
         "purge", help="delete everything clean does, and labelled data and the registries"
     )

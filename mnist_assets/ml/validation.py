@@ -157,11 +157,13 @@ def validate(
     mlflow_run_id: str,
     champion: Champion | None,
     thresholds: GateThresholds,
+    candidate_seen: frozenset[str] | None = None,
 ) -> ValidationReport:
     """Evaluate ``model`` on the test split and build the full report.
 
-    ``champion`` is scored on the test digits that neither it nor the candidate (whose train
-    and validation splits are ``splits``') saw, for the paired no-regression check.
+    ``champion`` is scored on the test digits that neither it nor the candidate saw, for the
+    paired no-regression check; what the candidate saw is ``candidate_seen``, by default the
+    train and validation splits of ``splits`` (a model trained on them).
     """
     pixels = to_pixels(torch.from_numpy(splits.test.images))
     probabilities = predict_probabilities(model, pixels)
@@ -171,7 +173,8 @@ def validate(
         if champion.seen is None:
             unseen = np.zeros(len(right), dtype=bool)
         else:
-            unseen = unseen_mask(splits.test.images, champion.seen, seen_hashes(splits))
+            own = seen_hashes(splits) if candidate_seen is None else candidate_seen
+            unseen = unseen_mask(splits.test.images, champion.seen, own)
         comparison = ChampionComparison.paired(
             champion.version,
             right_on_test(champion.model, splits),

@@ -10,6 +10,7 @@ import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
+from mnist_assets.cli import main
 from mnist_assets.constants import CHAMPION_ALIAS, PREVIOUS_ALIAS, REGISTERED_MODEL_NAME
 from mnist_assets.defs.data.assets import mnist_splits, raw_mnist
 from mnist_assets.defs.data.resources import MnistSourceResource
@@ -129,6 +130,21 @@ def test_a_bad_model_is_stopped_and_the_champion_stays(store: Store) -> None:
     assert result.asset_materializations_for_node("optimized_model") == []
     assert result.asset_materializations_for_node("mnist_bento") == []
     assert store.alias(CHAMPION_ALIAS) == champion_before
+
+
+def test_validate_judges_any_registered_version_and_moves_nothing(
+    store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Runs after the bad model of the test above was registered as v2 and blocked.
+    monkeypatch.setenv("MNIST_DATA_ROOT", str(store.data))
+    assert main(["validate", "--version", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "accuracy_threshold: FAILED: accuracy" in out and "would be blocked" in out
+    assert main(["validate", "--version", "1"]) == 0
+    assert "would pass the gate" in capsys.readouterr().out
+    assert main(["validate", "--version", "99"]) == 1
+    assert "has no version 99" in capsys.readouterr().err
+    assert store.alias(CHAMPION_ALIAS) == "1"  # nothing was promoted
 
 
 def test_a_second_good_model_takes_over_and_keeps_the_old_one_as_previous(store: Store) -> None:

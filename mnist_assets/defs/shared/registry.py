@@ -55,6 +55,15 @@ class ModelRegistry(dg.ConfigurableResource):
                 return None
             raise
 
+    def registered_version(self, version: str) -> ModelVersion | None:
+        """Registered version ``version``, or None when there is no such version."""
+        try:
+            return self._client().get_model_version(self.model_name, version)
+        except MlflowException as exc:
+            if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                return None
+            raise
+
     def load_version(self, version: ModelVersion) -> MnistCnn:
         """Rebuild a registered version from its run's checkpoint (weights only, no pickle)."""
         if version.run_id is None:
