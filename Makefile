@@ -154,11 +154,16 @@ screenshots: install ## Photograph the Dagster lineage and the champion's MLflow
 	python docs/screenshots.py
 
 .PHONY: lint
-lint: install ## Run ruff (lint + format check), mypy and bandit (no medium or high finding)
+lint: install ## Run ruff (lint + format check), mypy, bandit (no medium or high finding), the docs site strictly
 	ruff check .
 	ruff format --check .
 	mypy
 	bandit -q -r mnist_assets bentos --severity-level medium
+	NO_MKDOCS_2_WARNING=1 mkdocs build --strict --quiet
+
+.PHONY: docs
+docs: install ## Serve the documentation site (docs/, MkDocs) on http://127.0.0.1:8100
+	NO_MKDOCS_2_WARNING=1 mkdocs serve --dev-addr 127.0.0.1:8100
 
 .PHONY: audit
 audit: install ## Check the installed Python packages against known vulnerabilities (needs PyPI)
