@@ -4,8 +4,10 @@
 
 Servers, each serving the champion's weights with the project's worker count
 (MNIST_SERVICE_WORKERS, one per core) and one torch thread per worker:
-  project   the champion's bento behind the nginx gateway, as `make deploy` runs it, on ports,
+  project   the champion's bento behind the nginx gateway, its workers as processes, on ports,
             a run folder and a BentoML home of its own (never a deployed service's)
+  container the same behind the gateway as a container of its image, what `make deploy` runs
+            by default where a container engine works (left out where none does)
   naive     a BentoML service in the quickstart's style (benchmarks/naive_service.py)
   fastapi   FastAPI + pydantic + eager PyTorch under uvicorn (benchmarks/fastapi_service.py)
   mlflow    `mlflow models serve` of the champion
@@ -38,6 +40,7 @@ from mnist_assets import env
 from mnist_assets.constants import CHAMPION_ALIAS, REGISTERED_MODEL_NAME
 from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.deploy.bentos import MODEL_LABEL, bento_for_model, server_home
+from mnist_assets.deploy.engines import PROCESSES, detect
 from mnist_assets.deploy.probes import free_port
 from mnist_assets.deploy.stack import Deployment
 from mnist_assets.ml.splits import MnistSplits
@@ -127,19 +130,28 @@ def main() -> None:
         f"{SECONDS:.0f} s per point, {REPEATS} interleaved repeats\n",
         flush=True,
     )
-    deployment = Deployment(Path(home.parent) / "run", "127.0.0.1", free_port(), free_port())
-    urls["project"] = deployment.url
+    runners = {"project": PROCESSES}
+    if (engine := detect()[0]) is not None:
+        runners["container"] = engine.name
+        bodies["container"], paths["container"] = bodies["project"], paths["project"]
+    deployments = {
+        name: Deployment(Path(home.parent) / f"run-{name}", "127.0.0.1", free_port(), free_port())
+        for name in runners
+    }
+    for name, deployment in deployments.items():
+        deployment.choose_runner(runners[name])
+        urls[name] = deployment.url
     mlflow_env = {**environment, "MLFLOW_TRACKING_URI": env.mlflow_tracking_uri()}
 
     @contextmanager
     def alone(name: str) -> Iterator[None]:
         """``name``'s server, the only one running, ready."""
-        if name == "project":
+        if name in deployments:
             try:
-                deployment.serve(str(bento.tag), str(champion.version))
+                deployments[name].serve(str(bento.tag), str(champion.version))
                 yield
             finally:
-                deployment.stop()
+                deployments[name].stop()
         else:
             server_env = mlflow_env if name == "mlflow" else environment
             with server(commands[name], urls[name] + ready[name], server_env):
@@ -156,7 +168,7 @@ def main() -> None:
                     result = run_wrk(url, body, connections, SECONDS)
                     results.setdefault((name, connections), []).append(result)
                 if name == "project":
-                    batch_url = f"{deployment.url}/predict/batch"
+                    batch_url = f"{urls['project']}/predict/batch"
                     as_json = json.dumps({"images": (batch / 255.0).tolist()}).encode()
                     batches["json"].append(run_wrk(batch_url, as_json, 8, SECONDS))
                     raw = run_wrk(batch_url, batch.tobytes(), 8, SECONDS, OCTET)
@@ -178,11 +190,15 @@ def report(results: dict[tuple[str, int], list[WrkResult]], batches: dict) -> No
             f"{name:<9} {connections:>5} {median(runs, 'rps'):>8.0f} "
             f"{median(runs, 'p50_ms'):>7.2f} {median(runs, 'p99_ms'):>7.2f} {errors:>6}"
         )
-    ours = median(results[("project", 64)], "rps")
-    for name in ("naive", "fastapi", "mlflow"):
-        print(
-            f"project / {name} at 64 connections: {ours / median(results[(name, 64)], 'rps'):.2f}x"
-        )
+    ours = [name for name in ("container", "project") if (name, 64) in results]
+    for mine in ours:
+        rps = median(results[(mine, 64)], "rps")
+        for name in ("naive", "fastapi", "mlflow"):
+            ratio = rps / median(results[(name, 64)], "rps")
+            print(f"{mine} / {name} at 64 connections: {ratio:.2f}x")
+    if len(ours) == 2:
+        ratio = median(results[("container", 64)], "rps") / median(results[("project", 64)], "rps")
+        print(f"container / project (processes) at 64 connections: {ratio:.2f}x")
     for kind, runs in batches.items():
         errors = sum(run.errors for run in runs)
         print(
