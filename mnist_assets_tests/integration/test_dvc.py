@@ -51,25 +51,29 @@ def test_repro_push_pull_round_trip(
         project_copy,
         cli_env,
     )
-    # The data stages; the mnist_cnn stage trains and is covered by the training tests.
-    out = run([*dvc, "repro", "mnist_splits"], project_copy, cli_env)
-    assert "Running stage 'raw_mnist'" in out and "Running stage 'mnist_splits'" in out
-    status = run([*dvc, "status", "mnist_splits"], project_copy, cli_env)
+    cli_env["MNIST_MLFLOW_ROOT"] = str(tmp_path / "mlruns")  # mnist_cnn registers its model
+    # Every stage: the data, then the training (the default recipe, about 15 s here).
+    out = run([*dvc, "repro"], project_copy, cli_env, timeout=900)
+    for stage in ("raw_mnist", "mnist_splits", "mnist_cnn"):
+        assert f"Running stage '{stage}'" in out, stage
+    status = run([*dvc, "status"], project_copy, cli_env)
     assert "Data and pipelines are up to date" in status
     assert "mnist_cnn" in run([*dvc, "dag"], project_copy, cli_env)
 
     before = _snapshot(project_copy / "data")
-    assert "raw_mnist/images.npy" in before and "mnist_splits/test/labels.npy" in before
-    run([*dvc, "push", "--with-deps", "mnist_splits"], project_copy, cli_env)
+    assert {"raw_mnist/images.npy", "mnist_splits/test/labels.npy", "mnist_cnn/model.pt"} <= set(
+        before
+    )
+    run([*dvc, "push"], project_copy, cli_env)
 
-    shutil.rmtree(project_copy / "data" / "raw_mnist")
-    shutil.rmtree(project_copy / "data" / "mnist_splits")
+    for stage in ("raw_mnist", "mnist_splits", "mnist_cnn"):
+        shutil.rmtree(project_copy / "data" / stage)
     shutil.rmtree(project_copy / ".dvc" / "cache")
-    run([*dvc, "pull", "--with-deps", "mnist_splits"], project_copy, cli_env)
+    run([*dvc, "pull"], project_copy, cli_env)
     after = _snapshot(project_copy / "data")
     assert after.keys() == before.keys()
     assert all(after[name] == before[name] for name in before)
 
-    # Nothing changed, so a second repro re-runs no stage.
-    again = run([*dvc, "repro", "mnist_splits"], project_copy, cli_env)
+    # Nothing changed, so a second repro re-runs no stage, the training included.
+    again = run([*dvc, "repro"], project_copy, cli_env)
     assert "didn't change, skipping" in again and "Running stage" not in again
