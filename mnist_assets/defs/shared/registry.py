@@ -1,6 +1,7 @@
 """The MLflow model registry behind one resource: read the champion, log reports, promote."""
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,21 +49,11 @@ class ModelRegistry(dg.ConfigurableResource):
 
     def version_with_alias(self, alias: str) -> ModelVersion | None:
         """The version holding ``alias``, or None when no version holds it (yet)."""
-        try:
-            return self._client().get_model_version_by_alias(self.model_name, alias)
-        except MlflowException as exc:
-            if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
-                return None
-            raise
+        return _found(lambda: self._client().get_model_version_by_alias(self.model_name, alias))
 
     def registered_version(self, version: str) -> ModelVersion | None:
         """Registered version ``version``, or None when there is no such version."""
-        try:
-            return self._client().get_model_version(self.model_name, version)
-        except MlflowException as exc:
-            if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
-                return None
-            raise
+        return _found(lambda: self._client().get_model_version(self.model_name, version))
 
     def load_version(self, version: ModelVersion) -> MnistCnn:
         """Rebuild a registered version from its run's checkpoint (weights only, no pickle)."""
@@ -178,3 +169,13 @@ class ModelRegistry(dg.ConfigurableResource):
         for replaced in left:
             client.set_model_version_tag(self.model_name, replaced, "rolled_back", "true")
         return sorted(left, key=int)
+
+
+def _found(lookup: Callable[[], ModelVersion]) -> ModelVersion | None:
+    """What ``lookup`` returns, or None where MLflow says there is no such version or alias."""
+    try:
+        return lookup()
+    except MlflowException as exc:
+        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            return None
+        raise
