@@ -24,11 +24,11 @@ import numpy as np
 from mnist_assets.defs.data.assets import SplitConfig
 from mnist_assets.defs.evaluation.config import ValidationConfig
 from mnist_assets.defs.training.config import TrainingRunConfig
-from mnist_assets.ml.gate import worse_p_value
-from mnist_assets.ml.sources import BundledSource
-from mnist_assets.ml.splits import content_split
-from mnist_assets.ml.training import fit
-from mnist_assets.ml.validation import ChampionComparison, right_on_test
+from mnist_assets.ml.data.sources import BundledSource
+from mnist_assets.ml.data.splits import content_split
+from mnist_assets.ml.evaluation.gate import worse_p_value
+from mnist_assets.ml.evaluation.validation import ChampionComparison, right_on_test
+from mnist_assets.ml.training.fit import fit
 
 OLD_TOLERANCE = 0.005  # the fixed tolerance the gate used before: 0.5 pp of accuracy
 WORSE_BY = 0.02

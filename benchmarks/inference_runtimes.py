@@ -18,10 +18,10 @@ from pathlib import Path
 from mnist_assets.defs.data.assets import SplitConfig
 from mnist_assets.defs.serving.optimized import OptimizationConfig
 from mnist_assets.defs.training.config import TrainingRunConfig
-from mnist_assets.ml.optimization import REFERENCE, build_variants, compare
-from mnist_assets.ml.sources import BundledSource
-from mnist_assets.ml.splits import content_split
-from mnist_assets.ml.training import fit
+from mnist_assets.ml.data.sources import BundledSource
+from mnist_assets.ml.data.splits import content_split
+from mnist_assets.ml.inference.variants_build import REFERENCE, build_variants, compare
+from mnist_assets.ml.training.fit import fit
 
 
 def main() -> None:

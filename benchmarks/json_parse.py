@@ -18,8 +18,8 @@ import numpy as np
 import orjson
 
 from mnist_assets.defs.data.assets import SplitConfig
-from mnist_assets.ml.sources import BundledSource
-from mnist_assets.ml.splits import content_split
+from mnist_assets.ml.data.sources import BundledSource
+from mnist_assets.ml.data.splits import content_split
 
 REPEATS = 7
 

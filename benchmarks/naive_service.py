@@ -10,13 +10,13 @@ import bentoml
 import numpy as np
 import torch
 
-from mnist_assets import env
 from mnist_assets.serving.model_store import load_model
+from mnist_assets.settings import settings
 
 torch.set_num_threads(1)
 
 
-@bentoml.service(workers=env.service_workers())
+@bentoml.service(workers=settings().workers)
 class NaiveMnist:
     model_ref = bentoml.models.BentoModel(os.environ["MNIST_BENTO_MODEL"])
 

@@ -43,7 +43,8 @@ from mnist_assets.deploy.bentos import MODEL_LABEL, bento_for_model, server_home
 from mnist_assets.deploy.engines import PROCESSES, detect
 from mnist_assets.deploy.probes import free_port
 from mnist_assets.deploy.stack import Deployment
-from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.ml.data.splits import MnistSplits
+from mnist_assets.settings import settings
 
 BIN = Path(sys.executable).parent
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
@@ -79,15 +80,15 @@ def server(command: list[str], ready_url: str, environment: dict[str, str]) -> I
 def main() -> None:
     wrk_path()  # fail early when wrk is missing
     env.prepare_tool_homes()  # the project's stores, as the mnist-assets command uses them
-    champion = ModelRegistry(tracking_uri=env.mlflow_tracking_uri()).version_with_alias(
+    champion = ModelRegistry(tracking_uri=settings().mlflow_tracking_uri).version_with_alias(
         CHAMPION_ALIAS
     )
     if champion is None or champion.run_id is None:
         raise SystemExit("no champion yet: run `make deploy` first")
     bento = bento_for_model(str(champion.version), champion.run_id)
-    workers = env.service_workers()
+    workers = settings().workers
     workers = os.cpu_count() or 1 if workers == "cpu_count" else workers
-    test = MnistSplits.load(env.data_root() / "mnist_splits").test
+    test = MnistSplits.load(settings().data_root / "mnist_splits").test
     image = (test.images[0].astype(np.float32) / 255).tolist()
     batch = test.images[:256]
 
@@ -141,7 +142,7 @@ def main() -> None:
     for name, deployment in deployments.items():
         deployment.choose_runner(runners[name])
         urls[name] = deployment.url
-    mlflow_env = {**environment, "MLFLOW_TRACKING_URI": env.mlflow_tracking_uri()}
+    mlflow_env = {**environment, "MLFLOW_TRACKING_URI": settings().mlflow_tracking_uri}
 
     @contextmanager
     def alone(name: str) -> Iterator[None]:

@@ -24,7 +24,8 @@ from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.deploy.bentos import bento_for_model
 from mnist_assets.deploy.probes import free_port
 from mnist_assets.deploy.stack import Deployment
-from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.ml.data.splits import MnistSplits
+from mnist_assets.settings import settings
 
 WORKER = "_bentoml_impl.worker.service"
 CLIENTS = 64
@@ -52,13 +53,15 @@ def main() -> None:
     args = parser.parse_args()
     env.prepare_tool_homes()  # the project's stores, as the mnist-assets command uses them
 
-    champion = ModelRegistry(tracking_uri=env.mlflow_tracking_uri()).version_with_alias(
+    champion = ModelRegistry(tracking_uri=settings().mlflow_tracking_uri).version_with_alias(
         CHAMPION_ALIAS
     )
     if champion is None or champion.run_id is None:
         raise SystemExit("no champion yet: run `make deploy` first")
     bento = str(bento_for_model(str(champion.version), champion.run_id).tag)
-    image = (MnistSplits.load(env.data_root() / "mnist_splits").test.images[0] / 255.0).tolist()
+    image = (
+        MnistSplits.load(settings().data_root / "mnist_splits").test.images[0] / 255.0
+    ).tolist()
     body = json.dumps({"image": image}).encode()
 
     run_dir = Path(tempfile.mkdtemp(prefix="soak-")) / "run"

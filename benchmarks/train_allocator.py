@@ -1,6 +1,6 @@
 """Training with and without the allocator setting, each run in a fresh process.
 
-``fit`` tells glibc to keep freed memory (mnist_assets/ml/allocator.py). Whether a process
+``fit`` tells glibc to keep freed memory (mnist_assets/ml/training/allocator.py). Whether a process
 without it page-faults its activations back in every step depends on what it freed before: glibc
 raises its mmap threshold once a large block is freed, which the bundled 4,000-image training
 happens to do early. This runs the default configuration on the bundled training split tiled to
@@ -26,12 +26,12 @@ SETTINGS = ("without", "with")  # the baseline first in every round
 
 def child(setting: str, images: int, epochs: int) -> None:
     """One training in this process; prints its images/s."""
-    import mnist_assets.ml.training as training
+    import mnist_assets.ml.training.fit as training
     from mnist_assets.defs.data.assets import SplitConfig
     from mnist_assets.defs.training.config import TrainingRunConfig
-    from mnist_assets.ml.dataset import MnistArrays
-    from mnist_assets.ml.sources import BundledSource
-    from mnist_assets.ml.splits import content_split
+    from mnist_assets.ml.data.dataset import MnistArrays
+    from mnist_assets.ml.data.sources import BundledSource
+    from mnist_assets.ml.data.splits import content_split
 
     if setting == "without":
         training.keep_freed_memory = lambda: False  # glibc's defaults

@@ -21,11 +21,11 @@ import numpy as np
 import torch
 
 from mnist_assets.env import config_defaults
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.model import CnnConfig
-from mnist_assets.ml.runtime import Runtime
-from mnist_assets.ml.train_config import TrainConfig
-from mnist_assets.ml.training import DeviceData, evaluate, fit
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.training.config import TrainConfig
+from mnist_assets.ml.training.fit import DeviceData, evaluate, fit
+from mnist_assets.ml.training.model import CnnConfig
+from mnist_assets.ml.training.runtime import Runtime
 
 BIG_EPOCH = 60_000
 SPLITS = ("train", "val", "test")
@@ -36,8 +36,8 @@ def load_splits(path: str | None) -> dict[str, MnistArrays]:
     if path:
         saved = np.load(path)
         return {k: MnistArrays(saved[f"{k}_images"], saved[f"{k}_labels"]) for k in SPLITS}
-    from mnist_assets.ml.sources import BundledSource
-    from mnist_assets.ml.splits import SplitFractions, content_split
+    from mnist_assets.ml.data.sources import BundledSource
+    from mnist_assets.ml.data.splits import SplitFractions, content_split
 
     split = config_defaults("data")["splits"]
     fractions = SplitFractions(split["train"], split["val"], split["test"])

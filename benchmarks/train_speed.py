@@ -27,16 +27,16 @@ from torchvision import transforms
 
 from mnist_assets.defs.data.assets import SplitConfig
 from mnist_assets.defs.training.config import TrainingRunConfig
-from mnist_assets.ml.allocator import keep_freed_memory
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.model import CnnConfig, MnistCnn
-from mnist_assets.ml.optimizers import build_optimizer, build_scheduler
-from mnist_assets.ml.runtime import Runtime, configure_threads
-from mnist_assets.ml.sources import BundledSource
-from mnist_assets.ml.splits import content_split
-from mnist_assets.ml.train_config import TrainConfig
-from mnist_assets.ml.train_step import training_loss
-from mnist_assets.ml.training import BestEpoch, DeviceData, evaluate, fit
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.data.sources import BundledSource
+from mnist_assets.ml.data.splits import content_split
+from mnist_assets.ml.training.allocator import keep_freed_memory
+from mnist_assets.ml.training.config import TrainConfig
+from mnist_assets.ml.training.fit import BestEpoch, DeviceData, evaluate, fit
+from mnist_assets.ml.training.model import CnnConfig, MnistCnn
+from mnist_assets.ml.training.optimizers import build_optimizer, build_scheduler
+from mnist_assets.ml.training.runtime import Runtime, configure_threads
+from mnist_assets.ml.training.step import training_loss
 
 
 class PerSampleMnist(Dataset):

@@ -33,7 +33,8 @@ from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.deploy.bentos import bento_for_model
 from mnist_assets.deploy.probes import free_port
 from mnist_assets.deploy.stack import Deployment
-from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.ml.data.splits import MnistSplits
+from mnist_assets.settings import settings
 
 PREDICT_CLIENTS, UPLOADERS, BATCH, SIDE = 8, 4, 256, 250
 
@@ -125,13 +126,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     env.prepare_tool_homes()
-    champion = ModelRegistry(tracking_uri=env.mlflow_tracking_uri()).version_with_alias(
+    champion = ModelRegistry(tracking_uri=settings().mlflow_tracking_uri).version_with_alias(
         CHAMPION_ALIAS
     )
     if champion is None or champion.run_id is None:
         raise SystemExit("no champion yet: run `make deploy` (or `make pipeline`) first")
     bento = str(bento_for_model(str(champion.version), champion.run_id).tag)
-    digits = MnistSplits.load(env.data_root() / "mnist_splits").test.images
+    digits = MnistSplits.load(settings().data_root / "mnist_splits").test.images
     body = json.dumps({"image": (digits[0] / 255.0).tolist()}).encode()
 
     run_dir = Path(tempfile.mkdtemp(prefix="upload-stall-")) / "run"

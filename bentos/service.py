@@ -36,20 +36,23 @@ from mnist_assets.serving.schemas import (
     RecentInputs,
     Threshold,
 )
+from mnist_assets.settings import settings
 
 # The model to serve: the bento's build argument when built by mnist_bento (so a bento always
 # serves the model it was built with), else MNIST_BENTO_MODEL, else the newest stored one.
-MODEL_TAG = getattr(bentoml.use_arguments(), "model_tag", None) or env.bento_model(
-    f"{BENTO_MODEL_NAME}:latest"
+MODEL_TAG = (
+    getattr(bentoml.use_arguments(), "model_tag", None)
+    or settings().bento_model
+    or f"{BENTO_MODEL_NAME}:latest"
 )
 
 
 @bentoml.service(
     name=BENTO_SERVICE_NAME,
     traffic={"timeout": 10},
-    workers=env.service_workers(),
+    workers=settings().workers,
     metrics={"duration": {"buckets": list(metrics.LATENCY_BUCKETS)}},
-    logging={"access": {"enabled": env.access_log()}},
+    logging={"access": {"enabled": settings().access_log}},
 )
 class MnistService:
     """Predicts digits from 28x28 pixel arrays or uploaded images."""
@@ -57,7 +60,7 @@ class MnistService:
     model_ref = bentoml.models.BentoModel(MODEL_TAG)
 
     def __init__(self) -> None:
-        from mnist_assets.ml.drift import BatchStatistics
+        from mnist_assets.ml.monitoring.drift import BatchStatistics
         from mnist_assets.serving.live_drift import LiveDrift
         from mnist_assets.serving.model_store import DRIFT_REFERENCE, load_predictor
         from mnist_assets.serving.recent_inputs import InputRing, server_folder
@@ -69,7 +72,7 @@ class MnistService:
         metrics.DRIFT_SCORE.set(float("nan"))  # no score until a window of traffic has arrived
         # The recent inputs the drift sensor saves for labelling (monitoring.yaml, review).
         ring_size = env.monitoring_settings()["review"]["ring_size"]
-        self.recent_folder = server_folder(env.bentoml_home() / "recent_inputs")
+        self.recent_folder = server_folder(settings().bentoml_home / "recent_inputs")
         worker = bentoml.server_context.worker_index or 0
         self.recent = InputRing(self.recent_folder, worker, ring_size) if ring_size else None
         labels, extra = self.model_ref.info.labels, self.model_ref.info.metadata
@@ -92,7 +95,7 @@ class MnistService:
 
     def classify(self, pixels: np.ndarray, threshold: float) -> list[Prediction]:
         """Predictions for ``[N, 28, 28]`` pixels in [0, 1], counted in the metrics and drift."""
-        from mnist_assets.ml.predictors import softmax
+        from mnist_assets.ml.inference.predictors import softmax
 
         self.heap.tick()
         probabilities = softmax(self.predictor.logits(pixels[:, None]))
@@ -154,7 +157,7 @@ async def _recent_inputs(request: Request) -> JSONResponse:
     from mnist_assets.serving.recent_inputs import read_rings
 
     # Users' inputs: never without a token, even where predictions are open to all.
-    expected = env.api_token() or env.review_token()
+    expected = settings().api_token or settings().review_token
     given = request.headers.get("authorization", "")
     if expected is None or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
         detail = (
@@ -193,8 +196,8 @@ service.mount_asgi_app(
     path="/",
 )
 # Outermost first: the size cap, the token, the document, the route guard, the error shape.
-service.add_asgi_middleware(BodySizeLimit, max_bytes=env.max_body_bytes())
-if token := env.api_token():
+service.add_asgi_middleware(BodySizeLimit, max_bytes=settings().max_body_bytes)
+if token := settings().api_token:
     service.add_asgi_middleware(BearerToken, token=token)
 service.add_asgi_middleware(
     CompletedOpenApi,

@@ -21,6 +21,7 @@ from typing import Any
 from mnist_assets import env
 from mnist_assets.constants import CHAMPION_ALIAS, REGISTERED_MODEL_NAME
 from mnist_assets.deploy.probes import free_port, http_ok
+from mnist_assets.settings import settings
 
 DOCS = Path(__file__).resolve().parent
 VIEWPORT = {"width": 1600, "height": 1000}
@@ -101,7 +102,7 @@ def main() -> int:
     if chromium is None:
         print("chromium not found: apt-get install chromium (Debian/Ubuntu)", file=sys.stderr)
         return 1
-    client = MlflowClient(env.mlflow_tracking_uri())
+    client = MlflowClient(settings().mlflow_tracking_uri)
     try:
         champion = client.get_model_version_by_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS)
     except MlflowException:

@@ -21,7 +21,7 @@ from mnist_assets.defs.shared.io_manager import FolderIOManager
 from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.defs.training.assets import mnist_cnn
 from mnist_assets.defs.training.tracking import mlflow_resource
-from mnist_assets.env import data_root, mlflow_tracking_uri
+from mnist_assets.settings import settings
 
 defs = dg.Definitions(
     assets=[
@@ -40,9 +40,9 @@ defs = dg.Definitions(
     asset_checks=[*data_checks, data_drift, *gate_checks],
     resources={
         "mnist_source": MnistSourceResource.from_environment(),
-        "folder_io": FolderIOManager(root=str(data_root())),
+        "folder_io": FolderIOManager(root=str(settings().data_root)),
         "mlflow": mlflow_resource(),
-        "model_registry": ModelRegistry(tracking_uri=mlflow_tracking_uri()),
+        "model_registry": ModelRegistry(tracking_uri=settings().mlflow_tracking_uri),
         "local_deployment": LocalDeployment.from_environment(),
         "incoming": IncomingFolder.from_environment(),
         "drift_watch": DriftWatch.from_environment(),

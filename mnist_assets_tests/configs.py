@@ -7,11 +7,11 @@ from mnist_assets.defs.data.assets import SplitConfig
 from mnist_assets.defs.evaluation.config import ValidationConfig
 from mnist_assets.defs.serving.optimized import OptimizationConfig
 from mnist_assets.defs.training.config import TrainingRunConfig
-from mnist_assets.ml.model import CnnConfig
-from mnist_assets.ml.splits import SplitFractions
-from mnist_assets.ml.train_config import TrainConfig
-from mnist_assets.ml.validation import GateThresholds
-from mnist_assets.ml.variants import EligibilityRule
+from mnist_assets.ml.data.splits import SplitFractions
+from mnist_assets.ml.evaluation.validation import GateThresholds
+from mnist_assets.ml.inference.variants import EligibilityRule
+from mnist_assets.ml.training.config import TrainConfig
+from mnist_assets.ml.training.model import CnnConfig
 
 _MODEL, _TRAINING = TrainingRunConfig().to_configs()
 DEFAULT_FRACTIONS: SplitFractions = SplitConfig().fractions()

@@ -13,20 +13,20 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.idx import write_idx
-from mnist_assets.ml.model import MnistCnn, save_checkpoint, to_pixels
-from mnist_assets.ml.onnx_export import export_onnx, quantize_int8
-from mnist_assets.ml.sources import (
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.data.idx import write_idx
+from mnist_assets.ml.data.sources import (
     TEST_IMAGES,
     TEST_LABELS,
     TRAIN_IMAGES,
     TRAIN_LABELS,
     BundledSource,
 )
-from mnist_assets.ml.splits import MnistSplits, content_split
-from mnist_assets.ml.training import fit
-from mnist_assets.ml.validation import drift_reference
+from mnist_assets.ml.data.splits import MnistSplits, content_split
+from mnist_assets.ml.evaluation.validation import drift_reference
+from mnist_assets.ml.inference.onnx_export import export_onnx, quantize_int8
+from mnist_assets.ml.training.fit import fit
+from mnist_assets.ml.training.model import MnistCnn, save_checkpoint, to_pixels
 from mnist_assets.serving.model_store import save_champion
 from mnist_assets_tests.configs import DEFAULT_FRACTIONS, model_config, train_config
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from mnist_assets import env
+from mnist_assets.settings import settings
 
 # `make train` variables -> fields of the training section of mnist_cnn's run config.
 TRAIN_OVERRIDES = ("epochs", "learning_rate", "batch_size", "device", "precision", "seed")
@@ -38,7 +39,7 @@ def _compare(args: argparse.Namespace) -> int:
 
     from mnist_assets.cli.compare import compare_runs, plot_comparison
 
-    client = MlflowClient(env.mlflow_tracking_uri())
+    client = MlflowClient(settings().mlflow_tracking_uri)
     try:
         comparison = compare_runs(client, args.runs, args.last)
     except LookupError as exc:
@@ -74,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     compare = commands.add_parser("compare", help="compare MLflow training runs side by side")
     compare.add_argument("runs", nargs="*", help="run ids (default: the latest finished runs)")
     compare.add_argument("--last", type=int, default=5, help="how many recent runs")
-    compare.add_argument("--plot", default=str(env.mlflow_root() / "comparison.png"))
+    compare.add_argument("--plot", default=str(settings().mlflow_root / "comparison.png"))
     compare.set_defaults(handler=_compare)
 
     deploy = commands.add_parser("deploy", help="materialise what is due, serve it, monitor it")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from mnist_assets import env
 from mnist_assets.deploy import engines
+from mnist_assets.settings import settings
 
 
 def _kept_data() -> set[Path]:
@@ -19,25 +20,25 @@ def _kept_data() -> set[Path]:
     data = env.config_defaults("data")
     incoming, review = data["incoming"], env.config_defaults("monitoring")["review"]
     names = (incoming["folder"], incoming["accepted"], incoming["quarantine"], review["folder"])
-    kept = {env.data_root() / name for name in names}
+    kept = {settings().data_root / name for name in names}
     kept.add(env.state_path(data["source"]["idx_dir"]))
     return kept
 
 
 def _rebuildable() -> list[Path]:
     """Derived asset data, caches, BentoML's stores, the Dagster home, the deploy's run files."""
-    kept = _kept_data()
-    prod_dir, _ = env.prod_settings()
+    kept, current = _kept_data(), settings()
+    prod_dir = current.prod_run_dir
     paths: list[Path] = []
-    if env.data_root().is_dir():
-        for child in sorted(env.data_root().iterdir()):
+    if current.data_root.is_dir():
+        for child in sorted(current.data_root.iterdir()):
             if child in kept or any(child in k.parents for k in kept):
                 continue
             paths.append(child)
-    if env.run_dir().is_dir():
+    if current.run_dir.is_dir():
         keep = {prod_dir, *prod_dir.parents}
-        paths += [child for child in sorted(env.run_dir().iterdir()) if child not in keep]
-    return [*paths, env.bentoml_home(), env.dagster_home()]
+        paths += [child for child in sorted(current.run_dir.iterdir()) if child not in keep]
+    return [*paths, current.bentoml_home, current.dagster_home]
 
 
 def _remove_images() -> None:
@@ -45,7 +46,7 @@ def _remove_images() -> None:
     engine, _ = engines.detect()
     if engine is None:
         return
-    listing = ["images", "--filter", f"reference={env.image_name()}"]
+    listing = ["images", "--filter", f"reference={settings().image_name}"]
     refs = engine.run(*listing, "--format", "{{.Repository}}:{{.Tag}}", check=False).split()
     for ref in refs:
         engine.run("rmi", "-f", ref, check=False)
@@ -70,15 +71,15 @@ def clean() -> int:
     undeploy()
     _remove(_rebuildable())
     _remove_images()
-    kept = sorted(str(p) for p in (*_kept_data(), env.mlflow_root(), env.prod_settings()[0]))
+    kept = sorted(str(p) for p in (*_kept_data(), settings().mlflow_root, settings().prod_run_dir))
     print("kept (make purge deletes these too): " + ", ".join(p for p in kept if Path(p).exists()))
     return 0
 
 
 def purge(yes: bool) -> int:
     """Everything ``clean`` removes, then users' data and the registries; asks first."""
-    prod_dir, _ = env.prod_settings()
-    doomed = [env.data_root(), env.mlflow_root(), env.run_dir(), prod_dir]
+    prod_dir = settings().prod_run_dir
+    doomed = [settings().data_root, settings().mlflow_root, settings().run_dir, prod_dir]
     listing = "\n".join(f"  {path}" for path in doomed if path.exists())
     print(f"make purge deletes, beyond what make clean does:\n{listing}")
     if not yes:

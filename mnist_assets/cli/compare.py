@@ -10,7 +10,7 @@ from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from mnist_assets.constants import MLFLOW_EXPERIMENT
-from mnist_assets.ml.plots import save_figure
+from mnist_assets.ml.training.plots import save_figure
 
 SUMMARY_METRICS = ("best_val_accuracy", "best_val_loss", "train_seconds", "images_per_second")
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import dagster as dg
 
-from mnist_assets import env
 from mnist_assets.cli.materialise import materialise
 from mnist_assets.deploy.engines import PROCESSES, EngineError, detect, runner_for
 from mnist_assets.deploy.exposure import ExposureRefused, check_exposure
 from mnist_assets.deploy.probes import auth_headers, http_ok
 from mnist_assets.deploy.stack import PROMETHEUS, DeployError, Deployment
+from mnist_assets.settings import settings
 
 SMOKE_DIGIT = [[0.0] * 28 for _ in range(28)]
 
@@ -35,9 +35,12 @@ def deploy(run_config_file: str | None, target: str = "local") -> int:
     started = time.perf_counter()
     run_config = json.loads(Path(run_config_file).read_text()) if run_config_file else {}
     instance = dg.DagsterInstance.get()
-    print(f"mnist-assets deploy (state in {env.state_dir()}, Dagster home {env.dagster_home()})")
+    current = settings()
+    print(
+        f"mnist-assets deploy (state in {current.state_dir}, Dagster home {current.dagster_home})"
+    )
     try:
-        check_exposure(env.bind_host(), mlflow_server=False)
+        check_exposure(current.bind_host, mlflow_server=False)
         runner, why = runner_for(target)
     except (EngineError, ExposureRefused) as exc:
         print(f"deploy: {exc}", file=sys.stderr)
@@ -120,7 +123,7 @@ def rollback() -> int:
     except DeployError as exc:
         print(f"rollback: {exc}", file=sys.stderr)
         return 1
-    registry = ModelRegistry(tracking_uri=env.mlflow_tracking_uri())
+    registry = ModelRegistry(tracking_uri=settings().mlflow_tracking_uri)
     left = registry.roll_back_to(release.model_version)
     dg.DagsterInstance.get().report_runless_asset_event(
         dg.AssetObservation(SERVICE_ASSET, metadata=release_metadata(deployment.url, release))
@@ -145,7 +148,7 @@ def image() -> int:
     if engine is None:
         print(f"image: no container engine works: {why}", file=sys.stderr)
         return 1
-    registry = ModelRegistry(tracking_uri=env.mlflow_tracking_uri())
+    registry = ModelRegistry(tracking_uri=settings().mlflow_tracking_uri)
     champion = registry.version_with_alias(CHAMPION_ALIAS)
     if champion is None or champion.run_id is None:
         print(f"image: no '{CHAMPION_ALIAS}' model to containerize", file=sys.stderr)
@@ -185,8 +188,8 @@ def _print_summary(deployment: Deployment, seconds: float) -> None:
         ("API docs", f"{url}/  (Swagger UI; OpenAPI at {url}/docs.json)"),
         ("metrics", f"{url}/metrics"),
         ("prometheus", deployment.prometheus.url),
-        ("dagster UI", f"{env.dagster_ui_url()}  (make dev)"),
-        ("mlflow UI", f"{env.mlflow_ui_url()}  (make mlflow)"),
+        ("dagster UI", f"{settings().dagster_ui_url}  (make dev)"),
+        ("mlflow UI", f"{settings().mlflow_ui_url}  (make mlflow)"),
         ("logs", str(deployment.supervisor.log_file("gateway").parent)),
     ]
     if (live := deployment.state().live) is not None:

@@ -3,15 +3,15 @@
 import shutil
 import sys
 
-from mnist_assets import env
 from mnist_assets.deploy.exposure import ExposureRefused, check_exposure
 from mnist_assets.deploy.topology import Ports, Topology
+from mnist_assets.settings import settings
 
 
 def topology() -> Topology:
     """The topology the environment configures."""
-    run_dir, ports = env.prod_settings()
-    return Topology(run_dir, env.bind_host(), Ports(**ports))
+    current = settings()
+    return Topology(current.prod_run_dir, current.bind_host, Ports(**current.prod_ports))
 
 
 def prod_up() -> int:

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from mnist_assets import env
+from mnist_assets.settings import settings
 
 
 def _exec(program: str, *args: str) -> int:
@@ -17,19 +18,23 @@ def _exec(program: str, *args: str) -> int:
 def dagster_ui() -> int:
     """The Dagster UI and daemon (`dagster dev`) over the project's workspace and instance."""
     workspace = env.shipped_dir() / "workspace.yaml"
-    host, port = env.bind_host(), str(env.dagster_ui_port())
-    print(f"Dagster UI on {env.dagster_ui_url()} (Dagster home {env.dagster_home()})", flush=True)
-    return _exec("dagster", "dev", "-w", str(workspace), "-h", host, "-p", port)
+    current = settings()
+    print(
+        f"Dagster UI on {current.dagster_ui_url} (Dagster home {current.dagster_home})", flush=True
+    )
+    port = str(current.dagster_port)
+    return _exec("dagster", "dev", "-w", str(workspace), "-h", current.bind_host, "-p", port)
 
 
 def mlflow_ui() -> int:
     """The MLflow tracking server and UI over the local store."""
-    artifacts = env.mlflow_root() / "artifacts"
+    current = settings()
+    artifacts = current.mlflow_root / "artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
-    print(f"MLflow UI on {env.mlflow_ui_url()} (store {env.mlflow_root()})", flush=True)
+    print(f"MLflow UI on {current.mlflow_ui_url} (store {current.mlflow_root})", flush=True)
     return _exec(
         "mlflow", "server",
-        "--backend-store-uri", env.local_mlflow_store(),
+        "--backend-store-uri", current.local_mlflow_store,
         "--artifacts-destination", str(artifacts),
-        "--host", env.bind_host(), "--port", str(env.mlflow_ui_port()),
+        "--host", current.bind_host, "--port", str(current.mlflow_port),
     )  # fmt: skip

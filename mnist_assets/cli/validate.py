@@ -6,22 +6,22 @@ digits neither saw) and prints each of the gate's rules; no alias moves and noth
 
 import sys
 
-from mnist_assets import env
 from mnist_assets.defs.evaluation.config import ValidationConfig
 from mnist_assets.defs.shared.registry import ModelRegistry
-from mnist_assets.ml.gate import BLOCKING_RULES, check_behaviour
-from mnist_assets.ml.splits import MnistSplits, image_hashes
-from mnist_assets.ml.validation import validate
+from mnist_assets.ml.data.splits import MnistSplits, image_hashes
+from mnist_assets.ml.evaluation.gate import BLOCKING_RULES, check_behaviour
+from mnist_assets.ml.evaluation.validation import validate
+from mnist_assets.settings import settings
 
 
 def validate_version(version: str) -> int:
     """0 when version ``version`` would pass every blocking rule of the gate, else 1."""
-    registry = ModelRegistry(tracking_uri=env.mlflow_tracking_uri())
+    registry = ModelRegistry(tracking_uri=settings().mlflow_tracking_uri)
     found = registry.registered_version(version)
     if found is None:
         print(f"validate: {registry.model_name} has no version {version}", file=sys.stderr)
         return 1
-    splits_dir = env.data_root() / "mnist_splits"
+    splits_dir = settings().data_root / "mnist_splits"
     if not (splits_dir / "splits.json").is_file():
         print(f"validate: no splits in {splits_dir}: run `make data` first", file=sys.stderr)
         return 1

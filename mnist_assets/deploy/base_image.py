@@ -13,8 +13,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from mnist_assets import env
 from mnist_assets.deploy.engines import Engine, EngineError
+from mnist_assets.settings import settings
 
 REGISTRY_BASE = "docker.io/library/python:3.11-slim-bookworm"
 DEBIAN_BASE = "localhost/mnist-base:bookworm"
@@ -30,7 +30,7 @@ PRUNED = (
 
 def base_image(engine: Engine, say: Callable[[str], None] = print) -> str:
     """The base image reference, present in ``engine``'s store (pulled or built if need be)."""
-    if configured := env.base_image():
+    if configured := settings().base_image:
         if not engine.image_exists(configured):
             engine.run("pull", configured, timeout=900)
         say(f"base image {configured} (MNIST_BASE_IMAGE)")

@@ -15,7 +15,8 @@ import bentoml
 import yaml
 
 from mnist_assets.constants import BENTO_SERVICE_NAME
-from mnist_assets.env import PACKAGE_DIR, bentoml_home, shipped_dir
+from mnist_assets.env import shipped_dir
+from mnist_assets.settings import PACKAGE_DIR, settings
 
 MODEL_LABEL = "bento_model"  # the bento label naming the stored model it serves
 SOURCE_LABEL = "source_sha256"  # the bento label fingerprinting the code it packs
@@ -103,7 +104,7 @@ def server_home(home: Path) -> Path:
     """
     shutil.rmtree(home, ignore_errors=True)  # the files of this home's previous server
     home.mkdir(parents=True)
-    shared = bentoml_home()
+    shared = settings().bentoml_home
     for store in ("bentos", "models"):
         (shared / store).mkdir(parents=True, exist_ok=True)
         (home / store).symlink_to(shared / store, target_is_directory=True)

@@ -12,7 +12,7 @@ import ipaddress
 import os
 import socket
 
-from mnist_assets import env
+from mnist_assets.settings import settings
 
 MLFLOW_CREDENTIALS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
 
@@ -33,7 +33,7 @@ def check_exposure(host: str, mlflow_server: bool) -> None:
     """Refuse a wider bind without the service's token (and MLflow's admin, for prod-up)."""
     if is_loopback(host):
         return
-    missing = [] if env.api_token() else ["MNIST_API_TOKEN (the service's bearer token)"]
+    missing = [] if settings().api_token else ["MNIST_API_TOKEN (the service's bearer token)"]
     if mlflow_server:
         missing += [
             f"{name} (the MLflow server's basic-auth admin)"

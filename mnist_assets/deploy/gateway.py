@@ -13,9 +13,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnist_assets import env
 from mnist_assets.constants import SERVICE_POST_ROUTES
 from mnist_assets.deploy.files import write_atomically
+from mnist_assets.settings import settings
 
 NGINX_CONF = """\
 # Written by mnist-assets deploy; regenerated on every deploy, do not edit.
@@ -140,8 +140,8 @@ class Gateway:
             host=self.host,
             port=self.port,
             upstream=upstream,
-            max_body=env.max_body_bytes(),
-            body_buffer=env.max_body_bytes() + 64 * 1024,
+            max_body=settings().max_body_bytes,
+            body_buffer=settings().max_body_bytes + 64 * 1024,
             post_routes=post_routes,
         )
 

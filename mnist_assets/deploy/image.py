@@ -21,9 +21,9 @@ from pathlib import Path
 
 import bentoml
 
-from mnist_assets import env
 from mnist_assets.deploy.engines import Engine, EngineError
 from mnist_assets.serving.model_store import RUNTIME_LABEL
+from mnist_assets.settings import settings
 
 ALIAS = "latest"  # moves to whatever image serves; never used to start a container
 USER_ID = 1034
@@ -62,12 +62,12 @@ class Image:
 
 def image_ref(bento_tag: str) -> str:
     """``mnist-service:<bento version>``: immutable, one image per bento."""
-    return f"{env.image_name()}:{bento_tag.split(':', 1)[1]}"
+    return f"{settings().image_name}:{bento_tag.split(':', 1)[1]}"
 
 
 def alias_ref() -> str:
     """``mnist-service:latest``, the alias that follows the live image."""
-    return f"{env.image_name()}:{ALIAS}"
+    return f"{settings().image_name}:{ALIAS}"
 
 
 def ensure_image(
@@ -86,7 +86,11 @@ def ensure_image(
         _wheels(requirements, context / "wheels")
         (context / "Containerfile").write_text(
             CONTAINERFILE.format(
-                base=base(), uid=USER_ID, name=env.image_name(), bento=bento.tag, model=model_tag
+                base=base(),
+                uid=USER_ID,
+                name=settings().image_name,
+                bento=bento.tag,
+                model=model_tag,
             )
         )
         say(f"building {ref} ({runtime}: {', '.join(_names(requirements))})")

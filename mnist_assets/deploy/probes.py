@@ -7,12 +7,12 @@ import time
 import urllib.request
 from collections.abc import Callable
 
-from mnist_assets import env
+from mnist_assets.settings import settings
 
 
 def auth_headers() -> dict[str, str]:
     """The bearer token the service requires when ``MNIST_API_TOKEN`` is set, as a header."""
-    token = env.api_token()
+    token = settings().api_token
     return {"authorization": f"Bearer {token}"} if token else {}
 
 

@@ -18,8 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnist_assets import env as env_
 from mnist_assets.serving.pids import pid_exists
+from mnist_assets.settings import settings
 
 LOG_PIPE = "mnist_assets.deploy.log_pipe"
 
@@ -49,7 +49,13 @@ class Supervisor:
         self.log_file(name).parent.mkdir(parents=True, exist_ok=True)
         # The output goes through a pipe to a writer that rotates the log at its size cap.
         writer = subprocess.Popen(
-            [sys.executable, "-m", LOG_PIPE, str(self.log_file(name)), str(env_.log_max_bytes())],
+            [
+                sys.executable,
+                "-m",
+                LOG_PIPE,
+                str(self.log_file(name)),
+                str(settings().log_max_bytes),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

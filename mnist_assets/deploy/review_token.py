@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from mnist_assets import env
+from mnist_assets.settings import settings
 
 REVIEW_TOKEN_ENV = "MNIST_REVIEW_TOKEN"
 TOKEN_FILE = "review-token"
@@ -21,7 +21,7 @@ TOKEN_FILE = "review-token"
 
 def review_token(run_dir: Path) -> str:
     """``MNIST_API_TOKEN`` when set, else the run folder's own token, made on first use."""
-    if token := env.api_token():
+    if token := settings().api_token:
         return token
     path = run_dir / TOKEN_FILE
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -34,7 +34,7 @@ def review_token(run_dir: Path) -> str:
 
 def inputs_headers(run_dir: Path) -> dict[str, str]:
     """The header that reads the deployment's kept inputs; empty when it has no token yet."""
-    token = env.api_token()
+    token = settings().api_token
     if token is None and (run_dir / TOKEN_FILE).is_file():
         token = (run_dir / TOKEN_FILE).read_text().strip()
     return {"authorization": f"Bearer {token}"} if token else {}

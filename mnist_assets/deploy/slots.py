@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from mnist_assets import env
 from mnist_assets.deploy.base_image import base_image
 from mnist_assets.deploy.bentos import server_home
 from mnist_assets.deploy.engines import PROCESSES, Engine, EngineError
@@ -22,6 +21,7 @@ from mnist_assets.deploy.image import alias_ref, ensure_image, image_ref
 from mnist_assets.deploy.probes import free_port, http_ok, wait_until
 from mnist_assets.deploy.processes import Supervisor
 from mnist_assets.deploy.review_token import REVIEW_TOKEN_ENV, review_token
+from mnist_assets.settings import settings
 
 READY_TIMEOUT_S = 300  # a cold start imports BentoML (and torch, for the eager model)
 SECRETS = ("MNIST_API_TOKEN",)  # passed to containers by name, never written into a command
@@ -167,7 +167,7 @@ class ContainerSlots:
 
 def log_options(engine: str) -> list[str]:
     """A size cap on the container's log: Docker's json-file keeps 3 files, Podman truncates."""
-    cap = [f"--log-opt=max-size={env.log_max_bytes()}"]
+    cap = [f"--log-opt=max-size={settings().log_max_bytes}"]
     return [*cap, "--log-opt=max-file=3"] if engine == "docker" else cap
 
 

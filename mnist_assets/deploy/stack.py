@@ -17,7 +17,6 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnist_assets import env
 from mnist_assets.deploy.engines import ENGINES, PROCESSES, Engine, EngineError
 from mnist_assets.deploy.files import change_lock
 from mnist_assets.deploy.gateway import Gateway
@@ -32,6 +31,7 @@ from mnist_assets.deploy.slots import (
 )
 from mnist_assets.deploy.state import DeployState, Release
 from mnist_assets.monitoring.prometheus import Prometheus
+from mnist_assets.settings import settings
 
 GATEWAY, PROMETHEUS = "gateway", "prometheus"
 SLOTS = ("blue", "green")
@@ -53,7 +53,10 @@ class Deployment:
 
     @classmethod
     def from_environment(cls) -> Deployment:
-        return cls(env.run_dir(), env.bind_host(), env.service_port(), env.prometheus_port())
+        current = settings()
+        return cls(
+            current.run_dir, current.bind_host, current.service_port, current.prometheus_port
+        )
 
     @property
     def url(self) -> str:

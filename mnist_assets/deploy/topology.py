@@ -28,7 +28,7 @@ READY_TIMEOUT_S = 180  # imports of torch, MLflow and Dagster on 2 cores
 
 @dataclass(frozen=True)
 class Ports:
-    """Where each server listens (defaults: mnist_assets.env.prod_settings)."""
+    """Where each server listens (defaults: mnist_assets.settings.Settings.prod_ports)."""
 
     postgres: int
     mlflow: int

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mnist_assets import env
 from mnist_assets.deploy.review_token import inputs_headers
+from mnist_assets.settings import settings
 
 
 class ReviewUnavailable(RuntimeError):
@@ -36,7 +36,7 @@ class ReviewSample:
 def recent_inputs(service_url: str, timeout: float = 30.0) -> tuple[np.ndarray, int]:
     """The service's kept inputs (uint8 ``[N, 28, 28]``) and how many workers kept them."""
     url = f"{service_url.rstrip('/')}/inputs/recent"
-    request = urllib.request.Request(url, headers=inputs_headers(env.run_dir()))
+    request = urllib.request.Request(url, headers=inputs_headers(settings().run_dir))
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec B310
             body = json.loads(response.read())

@@ -16,8 +16,8 @@ from mnist_assets.constants import (
     METRIC_MODEL_INFO,
     METRIC_PREDICTIONS,
 )
-from mnist_assets.ml.dataset import NUM_CLASSES
-from mnist_assets.ml.drift import (
+from mnist_assets.ml.data.dataset import NUM_CLASSES
+from mnist_assets.ml.monitoring.drift import (
     CONFIDENCE_BINS,
     MEAN_BINS,
     MEAN_RANGE,

@@ -5,11 +5,11 @@ import io
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from mnist_assets import env
+from mnist_assets.settings import settings
 
 # Headers declaring more are refused before any pixel is decoded (settings in env).
-MAX_PIXELS = env.max_image_pixels()
-MAX_REQUEST_PIXELS = env.max_request_pixels()
+MAX_PIXELS = settings().max_image_pixels
+MAX_REQUEST_PIXELS = settings().max_request_pixels
 
 
 class ImageDecodeError(ValueError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnist_assets.ml.drift import BatchStatistics, drift_score
+from mnist_assets.ml.monitoring.drift import BatchStatistics, drift_score
 
 
 class LiveDrift:

@@ -11,7 +11,7 @@ from mnist_assets.constants import (
     METRIC_MODEL_INFO,
     METRIC_PREDICTIONS,
 )
-from mnist_assets.ml.drift import CONFIDENCE_BINS, MEAN_BINS, MEAN_RANGE, upper_edges
+from mnist_assets.ml.monitoring.drift import CONFIDENCE_BINS, MEAN_BINS, MEAN_RANGE, upper_edges
 from mnist_assets.serving.schemas import Prediction
 
 # Every drift bin's edge is a bucket bound, so Prometheus' counts re-bin exactly (plus finer

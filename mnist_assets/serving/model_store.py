@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import bentoml
 
 from mnist_assets.constants import BENTO_MODEL_NAME
-from mnist_assets.ml.predictors import OnnxPredictor, Predictor, TorchPredictor
+from mnist_assets.ml.inference.predictors import OnnxPredictor, Predictor, TorchPredictor
 
 if TYPE_CHECKING:
-    from mnist_assets.ml.model import MnistCnn
+    from mnist_assets.ml.training.model import MnistCnn
 
 CHECKPOINT = "model.pt"
 DRIFT_REFERENCE = "drift_reference.json"
@@ -55,7 +55,9 @@ def _stored_models() -> list[bentoml.Model]:
 
 def load_model(model_path: str | Path) -> MnistCnn:
     """The network from a stored model's folder, rebuilt with ``weights_only=True``."""
-    from mnist_assets.ml.model import load_checkpoint  # PyTorch: only for the eager network
+    from mnist_assets.ml.training.model import (
+        load_checkpoint,  # PyTorch: only for the eager network
+    )
 
     return load_checkpoint(Path(model_path) / CHECKPOINT)
 

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,9 +19,10 @@ from PIL import Image
 from mnist_assets.constants import METRIC_PREDICTIONS, REGISTERED_MODEL_NAME, TRAINING_RUN_TAG
 from mnist_assets.defs.monitoring.live_drift import DriftWatch
 from mnist_assets.defs.shared.registry import ModelRegistry
-from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.ml.data.splits import MnistSplits
 from mnist_assets.monitoring.prometheus import Prometheus
 from mnist_assets_tests import REPO_ROOT
+from mnist_assets_tests.integration.clients import get_json, post_json
 from mnist_assets_tests.integration.conftest import own_deployment, run
 from mnist_assets_tests.integration.daemon_runs import (
     finished_runs,
@@ -41,19 +41,6 @@ AUTOMATION_RUN = SHORT_RUN
 # The drift watch of configs/monitoring.yaml, acting sooner: drift must last half a minute (two
 # ticks of the sensor) over at least 200 images.
 MONITORING = {"drift": {"sustained_minutes": 0.5, "min_images": 200}}
-
-
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.loads(response.read())
-
-
-def _post(url: str, body: dict) -> None:
-    request = urllib.request.Request(
-        url, json.dumps(body).encode(), {"content-type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        response.read()
 
 
 @pytest.fixture
@@ -112,7 +99,7 @@ def test_drift_saves_inputs_for_labelling_and_their_labels_retrain_the_served_mo
     dagster_home: Path,
     splits: MnistSplits,
 ) -> None:
-    first = _get(f"{deployed}/model/info")
+    first = get_json(f"{deployed}/model/info")
     assert first["model_version"] == "1"
 
     # Inverted digits, each sent once: the daemon's drift sensor (Prometheus, the settings of
@@ -121,8 +108,8 @@ def test_drift_saves_inputs_for_labelling_and_their_labels_retrain_the_served_mo
     digits, labels = splits.test.images[:450], splits.test.labels[:450]
     sent = {(255 - im).tobytes(): int(digit) for im, digit in zip(digits, labels, strict=True)}
     inverted = 1.0 - digits.astype(np.float32) / 255.0
-    for start in range(0, len(inverted), 100):
-        _post(f"{deployed}/predict/batch", {"images": inverted[start : start + 100].tolist()})
+    for batch in np.array_split(inverted, 5):
+        assert post_json(f"{deployed}/predict/batch", {"images": batch.tolist()}) == 200
     episode = _review_episode(dagster_home, timeout=300, log=daemon)
     sample = Path(episode["review_sample"].value)
     saved = {np.asarray(Image.open(png)).tobytes(): png for png in sample.glob("*.png")}
@@ -190,8 +177,8 @@ def test_the_drift_sensor_fires_on_inverted_digits_read_from_prometheus(
     prometheus = Prometheus(tmp_path, "127.0.0.1", int(env["MNIST_PROMETHEUS_PORT"]))
 
     def send(pixels: np.ndarray) -> None:
-        for start in range(0, len(pixels), 100):
-            _post(f"{deployed}/predict/batch", {"images": pixels[start : start + 100].tolist()})
+        for batch in np.array_split(pixels, -(-len(pixels) // 100)):  # 100 images a request
+            assert post_json(f"{deployed}/predict/batch", {"images": batch.tolist()}) == 200
         sent = time.time()
         wait_for(
             lambda: scraped_twice_since(prometheus, METRIC_PREDICTIONS, sent),
@@ -231,7 +218,7 @@ def test_training_runs_queue_one_at_a_time_and_a_worse_candidate_is_blocked(
     (first, first_stats), (second, second_stats) = finished_runs(dagster_home, 2, 600, daemon)
     assert first.status == second.status == dg.DagsterRunStatus.SUCCESS
     assert first_stats.end_time <= second_stats.start_time
-    champion = _get(f"{deployed}/model/info")
+    champion = get_json(f"{deployed}/model/info")
 
     # One epoch at a tenth of the learning rate: a worse candidate. The gate blocks it; the
     # champion keeps serving.
@@ -240,7 +227,7 @@ def test_training_runs_queue_one_at_a_time_and_a_worse_candidate_is_blocked(
     launch(env, worse, "worse")
     *_, (blocked, _) = finished_runs(dagster_home, 3, 600, daemon)
     assert blocked.status == dg.DagsterRunStatus.FAILURE
-    assert _get(f"{deployed}/model/info") == champion
+    assert get_json(f"{deployed}/model/info") == champion
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         checks = [
             record.event_log_entry.dagster_event.event_specific_data

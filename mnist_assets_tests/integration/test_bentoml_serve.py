@@ -15,7 +15,7 @@ import bentoml
 import pytest
 
 from mnist_assets.deploy.bentos import build_bento
-from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.ml.data.splits import MnistSplits
 from mnist_assets.serving.model_store import save_champion
 from mnist_assets_tests.conftest import scaled_test_images
 from mnist_assets_tests.integration.api_schema import assert_schemathesis_finds_nothing

@@ -8,7 +8,7 @@ import pytest
 
 from mnist_assets.defs.automation.new_data import IncomingFolder, new_data_sensor
 from mnist_assets.defs.data.resources import MnistSourceResource
-from mnist_assets.ml.dataset import MnistArrays
+from mnist_assets.ml.data.dataset import MnistArrays
 
 
 class Folders:

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.inbox import REASON_SUFFIX
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.ingestion.inbox import REASON_SUFFIX
 from mnist_assets_tests.test_defs.conftest import Folders
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_assets.ml.dataset import MnistArrays
+from mnist_assets.ml.data.dataset import MnistArrays
 from mnist_assets_tests.test_defs.conftest import Folders
 
 

@@ -7,8 +7,8 @@ import dagster as dg
 from mnist_assets.constants import TRAINING_RUN_TAG
 from mnist_assets.defs.data.assets import raw_mnist
 from mnist_assets.defs.shared.io_manager import FolderIOManager
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.inbox import REASON_SUFFIX
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.ingestion.inbox import REASON_SUFFIX
 from mnist_assets_tests.test_defs.conftest import Folders
 
 

@@ -22,7 +22,7 @@ from mnist_assets.defs.shared.io_manager import FolderIOManager
 from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.defs.training.assets import mnist_cnn
 from mnist_assets.defs.training.tracking import mlflow_resource
-from mnist_assets.env import mlflow_tracking_uri
+from mnist_assets.settings import settings
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +64,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         patch.setenv("MNIST_MLFLOW_ROOT", str(root / "mlruns"))
-        store = Store(root / "data", mlflow_tracking_uri())
+        store = Store(root / "data", settings().mlflow_tracking_uri)
         store.first = store.materialize({})
         assert store.first.success, [e.message for e in store.first.all_events if e.is_failure]
         yield store

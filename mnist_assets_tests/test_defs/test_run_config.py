@@ -6,7 +6,7 @@ import pytest
 from mnist_assets.defs.evaluation.config import ValidationConfig
 from mnist_assets.defs.training.config import TrainingParams, TrainingRunConfig
 from mnist_assets.env import config_defaults
-from mnist_assets.ml.train_config import TrainConfig
+from mnist_assets.ml.training.config import TrainConfig
 
 
 def test_the_launchpad_offers_every_training_field_with_the_yaml_default() -> None:

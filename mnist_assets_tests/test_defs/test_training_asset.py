@@ -16,11 +16,11 @@ from mnist_assets.defs.shared.io_manager import FolderIOManager
 from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.defs.training.assets import mnist_cnn
 from mnist_assets.defs.training.tracking import mlflow_resource
-from mnist_assets.env import mlflow_tracking_uri
-from mnist_assets.ml.model import to_pixels
-from mnist_assets.ml.seen_digits import SEEN_FILE, seen_hashes
-from mnist_assets.ml.splits import MnistSplits
-from mnist_assets.ml.trained import TrainedModel
+from mnist_assets.ml.data.splits import MnistSplits
+from mnist_assets.ml.training.model import to_pixels
+from mnist_assets.ml.training.seen_digits import SEEN_FILE, seen_hashes
+from mnist_assets.ml.training.trained import TrainedModel
+from mnist_assets.settings import settings
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +35,7 @@ def local_mlflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     """A fresh project-style MLflow store (SQLite + artifacts) under tmp_path."""
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setenv("MNIST_MLFLOW_ROOT", str(tmp_path / "mlflow"))
-    yield mlflow_tracking_uri()
+    yield settings().mlflow_tracking_uri
     mlflow.end_run()
 
 

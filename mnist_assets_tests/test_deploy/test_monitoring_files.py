@@ -10,6 +10,7 @@ import yaml
 
 from mnist_assets import env
 from mnist_assets.env import config_defaults
+from mnist_assets.settings import settings
 from mnist_assets_tests import REPO_ROOT
 
 DEPLOY = REPO_ROOT / "deploy"
@@ -62,10 +63,10 @@ def test_ports_match_the_local_deploy() -> None:
     # The host ports are the local deploy's settings, with mnist_assets.env's defaults.
     host = "${MNIST_BIND_HOST:-127.0.0.1}"
     expected = {
-        "service": ("MNIST_SERVICE_PORT", env.service_port(), 3000),
-        "prometheus": ("MNIST_PROMETHEUS_PORT", env.prometheus_port(), 9090),
-        "grafana": ("MNIST_GRAFANA_PORT", env.grafana_port(), 3000),
-        "mlflow": ("MNIST_MLFLOW_PORT", env.mlflow_ui_port(), 5000),
+        "service": ("MNIST_SERVICE_PORT", settings().service_port, 3000),
+        "prometheus": ("MNIST_PROMETHEUS_PORT", settings().prometheus_port, 9090),
+        "grafana": ("MNIST_GRAFANA_PORT", settings().grafana_port, 3000),
+        "mlflow": ("MNIST_MLFLOW_PORT", settings().mlflow_port, 5000),
     }
     assert ports == {
         name: f"{host}:${{{variable}:-{default}}}:{inside}"

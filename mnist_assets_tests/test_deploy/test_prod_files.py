@@ -8,7 +8,7 @@ import yaml
 from dagster._core.instance.config import dagster_instance_config
 
 from mnist_assets.constants import TRAINING_RUN_TAG
-from mnist_assets.env import image_name
+from mnist_assets.settings import settings
 from mnist_assets_tests import REPO_ROOT
 
 DEPLOY = REPO_ROOT / "deploy"
@@ -111,7 +111,7 @@ def test_compose_files_and_manifests_run_the_images_the_deploy_builds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("MNIST_IMAGE_NAME", raising=False)
-    name = image_name()
+    name = settings().image_name
     for file, service in (("docker-compose.yml", "service"), ("docker-compose.prod.yml", "bento")):
         spec = yaml.safe_load((DEPLOY / file).read_text())["services"][service]
         assert spec["image"] == f"${{MNIST_IMAGE_NAME:-{name}}}:${{MNIST_SERVICE_TAG:-latest}}"

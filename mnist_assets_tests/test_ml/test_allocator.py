@@ -7,8 +7,8 @@ import pytest
 # warm up; prints their minor page faults. A fresh interpreter each: the setting is process-wide.
 STEPS = """
 import resource, sys, torch
-from mnist_assets.ml.allocator import keep_freed_memory
-from mnist_assets.ml.model import CnnConfig, MnistCnn
+from mnist_assets.ml.training.allocator import keep_freed_memory
+from mnist_assets.ml.training.model import CnnConfig, MnistCnn
 if sys.argv[1] == "tuned":
     assert keep_freed_memory()
 torch.set_num_threads(1)

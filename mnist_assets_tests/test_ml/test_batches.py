@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_assets.ml.batch_store import BatchStore, WithAcceptedBatches
-from mnist_assets.ml.batches import BatchError, BatchLimits, check_duplicates, read_batch
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.inbox import REASON_SUFFIX, Inbox
-from mnist_assets.ml.sources import BundledSource
-from mnist_assets.ml.splits import image_hashes
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.data.sources import BundledSource
+from mnist_assets.ml.data.splits import image_hashes
+from mnist_assets.ml.ingestion.batch_store import BatchStore, WithAcceptedBatches
+from mnist_assets.ml.ingestion.batches import BatchError, BatchLimits, check_duplicates, read_batch
+from mnist_assets.ml.ingestion.inbox import REASON_SUFFIX, Inbox
 
 LIMITS = BatchLimits()
 

@@ -1,7 +1,7 @@
 import torch
 
-from mnist_assets.ml.behaviour import probe_behaviour, shift_one_pixel
-from mnist_assets.ml.model import MnistCnn
+from mnist_assets.ml.evaluation.behaviour import probe_behaviour, shift_one_pixel
+from mnist_assets.ml.training.model import MnistCnn
 from mnist_assets_tests.configs import model_config
 
 

@@ -12,12 +12,12 @@ import pytest
 import torch
 
 from mnist_assets.env import config_defaults
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.model import CnnConfig, MnistCnn
-from mnist_assets.ml.runtime import Runtime
-from mnist_assets.ml.train_config import TrainConfig
-from mnist_assets.ml.train_step import TrainStep
-from mnist_assets.ml.training import fit
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.training.config import TrainConfig
+from mnist_assets.ml.training.fit import fit
+from mnist_assets.ml.training.model import CnnConfig, MnistCnn
+from mnist_assets.ml.training.runtime import Runtime
+from mnist_assets.ml.training.step import TrainStep
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.drift import BatchStatistics, drift_score, drift_scores, psi
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.monitoring.drift import BatchStatistics, drift_score, drift_scores, psi
 
 
 def _stats(images: np.ndarray) -> BatchStatistics:

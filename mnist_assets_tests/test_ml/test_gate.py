@@ -3,18 +3,18 @@ import dataclasses
 import numpy as np
 import pytest
 
-from mnist_assets.ml.behaviour import Behaviour
-from mnist_assets.ml.drift import BatchStatistics
-from mnist_assets.ml.gate import (
+from mnist_assets.ml.evaluation.behaviour import Behaviour
+from mnist_assets.ml.evaluation.gate import (
     check_accuracy,
     check_behaviour,
     check_class_recall,
     check_no_regression,
     worse_p_value,
 )
-from mnist_assets.ml.inference import Latency
-from mnist_assets.ml.metrics import classification_metrics
-from mnist_assets.ml.validation import ChampionComparison, ValidationReport
+from mnist_assets.ml.evaluation.metrics import classification_metrics
+from mnist_assets.ml.evaluation.validation import ChampionComparison, ValidationReport
+from mnist_assets.ml.inference.batched import Latency
+from mnist_assets.ml.monitoring.drift import BatchStatistics
 from mnist_assets_tests.configs import gate_thresholds
 
 LIMITS = gate_thresholds(min_accuracy=0.97, min_class_recall=0.90, regression_alpha=0.05)

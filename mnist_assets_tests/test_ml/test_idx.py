@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.idx import IdxFormatError, read_idx, write_idx
-from mnist_assets.ml.sources import IdxDirectorySource
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.data.idx import IdxFormatError, read_idx, write_idx
+from mnist_assets.ml.data.sources import IdxDirectorySource
 from mnist_assets_tests.conftest import write_idx_dir
 
 

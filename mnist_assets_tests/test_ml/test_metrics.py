@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mnist_assets.ml.metrics import classification_metrics, expected_calibration_error
+from mnist_assets.ml.evaluation.metrics import classification_metrics, expected_calibration_error
 
 
 def _one_hot(predictions: list[int], classes: int) -> np.ndarray:

@@ -5,7 +5,13 @@ import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from mnist_assets.ml.model import CnnConfig, MnistCnn, load_checkpoint, save_checkpoint, to_pixels
+from mnist_assets.ml.training.model import (
+    CnnConfig,
+    MnistCnn,
+    load_checkpoint,
+    save_checkpoint,
+    to_pixels,
+)
 from mnist_assets_tests.configs import model_config
 
 

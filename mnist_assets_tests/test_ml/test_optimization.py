@@ -7,12 +7,12 @@ import pytest
 import torch
 from torch import nn
 
-from mnist_assets.ml.model import MnistCnn, to_pixels
-from mnist_assets.ml.onnx_export import export_onnx
-from mnist_assets.ml.optimization import REFERENCE, OptimizedModel, optimize
-from mnist_assets.ml.predictors import OnnxPredictor, TorchPredictor, softmax
-from mnist_assets.ml.splits import MnistSplits
-from mnist_assets.ml.variants import VariantResult, choose, measure, predict_digits
+from mnist_assets.ml.data.splits import MnistSplits
+from mnist_assets.ml.inference.onnx_export import export_onnx
+from mnist_assets.ml.inference.predictors import OnnxPredictor, TorchPredictor, softmax
+from mnist_assets.ml.inference.variants import VariantResult, choose, measure, predict_digits
+from mnist_assets.ml.inference.variants_build import REFERENCE, OptimizedModel, optimize
+from mnist_assets.ml.training.model import MnistCnn, to_pixels
 from mnist_assets_tests.configs import DEFAULT_RULE
 
 RULE = DEFAULT_RULE

@@ -3,9 +3,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from mnist_assets.ml import quality
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.splits import MnistSplits, SplitFractions, content_split
+from mnist_assets.ml.data import quality
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.data.splits import MnistSplits, SplitFractions, content_split
 
 
 @pytest.fixture

@@ -2,10 +2,15 @@ from pathlib import Path
 
 import pytest
 
-from mnist_assets.ml.model import MnistCnn
-from mnist_assets.ml.seen_digits import load_seen, save_seen, seen_hashes
-from mnist_assets.ml.splits import MnistSplits, image_hashes
-from mnist_assets.ml.validation import Champion, ChampionComparison, right_on_test, validate
+from mnist_assets.ml.data.splits import MnistSplits, image_hashes
+from mnist_assets.ml.evaluation.validation import (
+    Champion,
+    ChampionComparison,
+    right_on_test,
+    validate,
+)
+from mnist_assets.ml.training.model import MnistCnn
+from mnist_assets.ml.training.seen_digits import load_seen, save_seen, seen_hashes
 from mnist_assets_tests.configs import gate_thresholds
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.sources import IdxDirectorySource, TorchvisionSource
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.data.sources import IdxDirectorySource, TorchvisionSource
 
 
 def test_bundled_sample_is_real_balanced_mnist(bundled: MnistArrays) -> None:

@@ -3,8 +3,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.splits import MnistSplits, SplitFractions, content_split, image_hashes
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.data.splits import MnistSplits, SplitFractions, content_split, image_hashes
 
 FRACTIONS = SplitFractions(0.8, 0.1, 0.1)
 

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_assets.ml.augment import random_affine
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.runtime import Runtime
-from mnist_assets.ml.splits import MnistSplits, SplitFractions, content_split
-from mnist_assets.ml.training import BestEpoch, fit
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.data.splits import MnistSplits, SplitFractions, content_split
+from mnist_assets.ml.training.augment import random_affine
+from mnist_assets.ml.training.fit import BestEpoch, fit
+from mnist_assets.ml.training.runtime import Runtime
 from mnist_assets_tests.configs import model_config, train_config
 
 SMALL_MODEL = model_config(conv_channels=(8, 16), hidden_units=32)
@@ -123,8 +123,8 @@ def test_augmentation_moves_digits_but_keeps_background(bundled: MnistArrays) ->
 
 
 def test_outlier_exposure_teaches_doubt_on_noise(splits: MnistSplits) -> None:
-    from mnist_assets.ml.behaviour import probe_behaviour
-    from mnist_assets.ml.model import to_pixels
+    from mnist_assets.ml.evaluation.behaviour import probe_behaviour
+    from mnist_assets.ml.training.model import to_pixels
 
     pixels = to_pixels(torch.from_numpy(splits.test.images[:200]))
     noise_confidence = {}

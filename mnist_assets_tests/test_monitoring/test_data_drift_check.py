@@ -7,8 +7,8 @@ from mnist_assets.defs.data.assets import raw_mnist
 from mnist_assets.defs.data.resources import MnistSourceResource
 from mnist_assets.defs.monitoring.data_drift import data_drift
 from mnist_assets.defs.shared.io_manager import FolderIOManager
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.idx import write_idx
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.data.idx import write_idx
 
 
 def _materialize(instance: dg.DagsterInstance, root: Path, source: MnistSourceResource):

@@ -13,9 +13,9 @@ from PIL import Image
 from mnist_assets.constants import CHAMPION_ALIAS, REGISTERED_MODEL_NAME, TRAINING_RUN_TAG
 from mnist_assets.defs.monitoring.live_drift import DriftWatch, live_drift_sensor
 from mnist_assets.defs.shared.registry import ModelRegistry
-from mnist_assets.ml.drift import BatchStatistics
-from mnist_assets.ml.splits import MnistSplits
-from mnist_assets.ml.validation import DRIFT_REFERENCE_FILE
+from mnist_assets.ml.data.splits import MnistSplits
+from mnist_assets.ml.evaluation.validation import DRIFT_REFERENCE_FILE
+from mnist_assets.ml.monitoring.drift import BatchStatistics
 from mnist_assets.monitoring.drift_watch import DriftState
 from mnist_assets_tests.traffic_exporter import TrafficExporter, serving_traffic
 

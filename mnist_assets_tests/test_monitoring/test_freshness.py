@@ -8,7 +8,7 @@ import pytest
 
 from mnist_assets.deploy.probes import free_port, wait_until
 from mnist_assets.deploy.processes import Supervisor
-from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.ml.data.splits import MnistSplits
 from mnist_assets.monitoring.prometheus import Prometheus
 from mnist_assets.monitoring.traffic import TrafficUnavailable, from_prometheus
 from mnist_assets_tests.traffic_exporter import TrafficExporter, serving_traffic

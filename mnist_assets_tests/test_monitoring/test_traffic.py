@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from mnist_assets.ml.drift import BatchStatistics, drift_score
-from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.ml.data.splits import MnistSplits
+from mnist_assets.ml.monitoring.drift import BatchStatistics, drift_score
 from mnist_assets.monitoring.traffic import TrafficCounts, TrafficUnavailable, from_service
 from mnist_assets_tests.traffic_exporter import serving_traffic
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
-from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.ml.data.splits import MnistSplits
 from mnist_assets.serving.compact_inputs import CompactInputError, from_bytes, from_npy
 from mnist_assets_tests.test_service.uploads import NPY, OCTET, npy, png
 

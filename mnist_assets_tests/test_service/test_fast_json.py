@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
-from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.ml.data.splits import MnistSplits
 from mnist_assets.serving.fast_json import well_formed
 
 GOOD = [[0.0] * 28] * 28

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mnist_assets.ml.drift import BatchStatistics
+from mnist_assets.ml.monitoring.drift import BatchStatistics
 from mnist_assets.serving.live_drift import LiveDrift
 
 

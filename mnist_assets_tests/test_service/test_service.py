@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
-from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.ml.data.splits import MnistSplits
 from mnist_assets_tests.conftest import scaled_test_images
 
 
@@ -31,7 +31,7 @@ def test_served_accuracy_matches_the_model(
     import bentoml
     import torch
 
-    from mnist_assets.ml.model import to_pixels
+    from mnist_assets.ml.training.model import to_pixels
     from mnist_assets.serving.model_store import load_model
 
     images, labels = scaled_test_images(splits, len(splits.test))

@@ -128,7 +128,7 @@ def test_bento_context_packs_only_what_the_service_runs(tmp_path: Path) -> None:
     packed = {p.relative_to(tmp_path / "a").as_posix() for p in (tmp_path / "a").rglob("*.py")}
     # Exactly the modules the service imports, directly or through each other.
     assert packed == {"bentos/service.py", *_imported_by(REPO_ROOT / "bentos" / "service.py")}
-    assert "mnist_assets/ml/training.py" not in packed  # training never ships
+    assert "mnist_assets/ml/training/fit.py" not in packed  # training never ships
     first = source_fingerprint(tmp_path / "a")
     lay_out_context(tmp_path / "b")
     assert source_fingerprint(tmp_path / "b") == first  # the same code, the same bento

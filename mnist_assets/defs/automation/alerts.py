@@ -5,9 +5,7 @@ import urllib.request
 
 import dagster as dg
 
-from mnist_assets.env import config_defaults, is_set
-
-_WEBHOOK_ENV = config_defaults("automation")["alerts"]["webhook_url_env"]
+from mnist_assets.settings import settings, variable
 
 
 class AlertWebhook(dg.ConfigurableResource):
@@ -26,13 +24,15 @@ class AlertWebhook(dg.ConfigurableResource):
 
 
 def alert_webhook() -> AlertWebhook:
-    """The webhook from the variable named in mnist_assets/configs/automation.yaml.
+    """The webhook from ``MNIST_ALERT_WEBHOOK_URL`` (mnist_assets.settings).
 
     Passed as an unresolved ``dg.EnvVar``: the URL (often a secret) is read when the sensor
     runs and never shows in the UI. Dagster fails on an unset ``EnvVar``, so without the
     variable the resource has no URL and alerts stay in the log.
     """
-    return AlertWebhook(url=dg.EnvVar(_WEBHOOK_ENV)) if is_set(_WEBHOOK_ENV) else AlertWebhook()
+    if settings().alert_webhook_url is None:
+        return AlertWebhook()
+    return AlertWebhook(url=dg.EnvVar(variable("alert_webhook_url")))
 
 
 @dg.run_failure_sensor(

@@ -8,10 +8,11 @@ import dagster as dg
 from mnist_assets.constants import TRAINING_RUN_TAG
 from mnist_assets.defs.automation.jobs import new_data_job
 from mnist_assets.defs.data.resources import MnistSourceResource
-from mnist_assets.env import automation_run_config, config_defaults, data_root
-from mnist_assets.ml.batches import BatchLimits
-from mnist_assets.ml.inbox import Inbox
-from mnist_assets.ml.splits import image_hashes
+from mnist_assets.env import automation_run_config, config_defaults
+from mnist_assets.ml.data.splits import image_hashes
+from mnist_assets.ml.ingestion.batches import BatchLimits
+from mnist_assets.ml.ingestion.inbox import Inbox
+from mnist_assets.settings import settings
 
 _INCOMING = config_defaults("data")["incoming"]
 _INTERVAL = config_defaults("automation")["sensors"]["new_data_interval_seconds"]
@@ -27,7 +28,7 @@ class IncomingFolder(dg.ConfigurableResource):
 
     @classmethod
     def from_environment(cls) -> "IncomingFolder":
-        root = data_root()
+        root = settings().data_root
         return cls(
             folder=str(root / _INCOMING["folder"]), quarantine=str(root / _INCOMING["quarantine"])
         )

@@ -7,9 +7,9 @@ import dagster as dg
 from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.data.resources import MnistSourceResource
 from mnist_assets.env import config_defaults
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.drift import BatchStatistics
-from mnist_assets.ml.splits import MnistSplits, SplitFractions, content_split
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.data.splits import MnistSplits, SplitFractions, content_split
+from mnist_assets.ml.monitoring.drift import BatchStatistics
 
 _SPLIT_DEFAULTS = config_defaults("data")["splits"]
 

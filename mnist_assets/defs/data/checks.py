@@ -5,9 +5,9 @@ import functools
 from mnist_assets.defs.data.assets import mnist_splits, raw_mnist
 from mnist_assets.defs.shared.checks import verdict_check
 from mnist_assets.env import config_defaults
-from mnist_assets.ml import quality
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.ml.data import quality
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.data.splits import MnistSplits
 
 _MIN_CLASS_SHARE = config_defaults("data")["quality"]["min_class_share"]
 

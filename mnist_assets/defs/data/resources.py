@@ -4,14 +4,15 @@ from typing import Literal
 
 import dagster as dg
 
-from mnist_assets.env import config_defaults, data_root, source_kind, state_path
-from mnist_assets.ml.batch_store import BatchStore, WithAcceptedBatches
-from mnist_assets.ml.sources import (
+from mnist_assets.env import config_defaults, source_kind, state_path
+from mnist_assets.ml.data.sources import (
     BundledSource,
     IdxDirectorySource,
     MnistSource,
     TorchvisionSource,
 )
+from mnist_assets.ml.ingestion.batch_store import BatchStore, WithAcceptedBatches
+from mnist_assets.settings import settings
 
 _SOURCE_DEFAULTS = config_defaults("data")["source"]
 _ACCEPTED = config_defaults("data")["incoming"]["accepted"]
@@ -35,7 +36,7 @@ class MnistSourceResource(dg.ConfigurableResource):
         """The source the environment asks for (``MNIST_SOURCE``, else configs/data.yaml)."""
         return cls(
             kind=source_kind(),  # type: ignore[arg-type]
-            accepted_dir=str(data_root() / _ACCEPTED),
+            accepted_dir=str(settings().data_root / _ACCEPTED),
         )
 
     def batch_store(self) -> BatchStore | None:

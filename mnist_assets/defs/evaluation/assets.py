@@ -9,15 +9,15 @@ import dagster as dg
 from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.evaluation.config import ValidationConfig
 from mnist_assets.defs.shared.registry import ModelRegistry
-from mnist_assets.ml.gate import gate_failures
-from mnist_assets.ml.splits import MnistSplits
-from mnist_assets.ml.trained import TrainedModel
-from mnist_assets.ml.validation import (
+from mnist_assets.ml.data.splits import MnistSplits
+from mnist_assets.ml.evaluation.gate import gate_failures
+from mnist_assets.ml.evaluation.validation import (
     CONFUSION_FILE,
     ChampionComparison,
     ValidationReport,
     validate,
 )
+from mnist_assets.ml.training.trained import TrainedModel
 
 
 def _per_class_table(report: ValidationReport) -> str:

@@ -1,9 +1,9 @@
-"""The promotion gate: checks on validation_report, one per rule in ml/gate.py."""
+"""The promotion gate: checks on validation_report, one per rule in ml/evaluation/gate.py."""
 
 from mnist_assets.defs.evaluation.assets import validation_report
 from mnist_assets.defs.shared.checks import verdict_check
-from mnist_assets.ml.gate import BLOCKING_RULES, check_behaviour
-from mnist_assets.ml.validation import ValidationReport
+from mnist_assets.ml.evaluation.gate import BLOCKING_RULES, check_behaviour
+from mnist_assets.ml.evaluation.validation import ValidationReport
 
 gate_checks = [
     *(

@@ -2,7 +2,7 @@
 
 from mnist_assets.defs.shared.config import dagster_config
 from mnist_assets.env import config_defaults
-from mnist_assets.ml.validation import GateThresholds
+from mnist_assets.ml.evaluation.validation import GateThresholds
 
 _DEFAULTS = config_defaults("training")["validation"]
 

@@ -4,7 +4,7 @@ import dagster as dg
 
 from mnist_assets.defs.data.assets import STATISTICS_KEY, raw_mnist
 from mnist_assets.env import config_defaults
-from mnist_assets.ml.drift import BatchStatistics, drift_scores
+from mnist_assets.ml.monitoring.drift import BatchStatistics, drift_scores
 
 _MAX_PSI = config_defaults("data")["quality"]["max_drift_psi"]
 _LOOKBACK = 50  # materialisations searched for the previous, different version

@@ -14,16 +14,8 @@ from mnist_assets.defs.automation.jobs import retraining_job
 from mnist_assets.defs.automation.repeat_rule import no_new_labels
 from mnist_assets.defs.serving.deployment import SERVICE_ASSET
 from mnist_assets.defs.shared.registry import ModelRegistry
-from mnist_assets.env import (
-    automation_run_config,
-    config_defaults,
-    data_root,
-    monitoring_settings,
-    prometheus_url,
-    service_url,
-    state_path,
-)
-from mnist_assets.ml.drift import drift_score
+from mnist_assets.env import automation_run_config, config_defaults, monitoring_settings, state_path
+from mnist_assets.ml.monitoring.drift import drift_score
 from mnist_assets.monitoring.drift_watch import Decision, DriftPolicy, DriftState, decide
 from mnist_assets.monitoring.prometheus import PrometheusApi, PrometheusError
 from mnist_assets.monitoring.review import ReviewSample, ReviewUnavailable, save_review_sample
@@ -33,6 +25,7 @@ from mnist_assets.monitoring.traffic import (
     from_prometheus,
     from_service,
 )
+from mnist_assets.settings import settings
 
 _DRIFT = monitoring_settings()["drift"]
 _REVIEW = monitoring_settings()["review"]
@@ -54,7 +47,7 @@ class DriftWatch(dg.ConfigurableResource):
 
     @classmethod
     def from_environment(cls) -> "DriftWatch":
-        return cls(prometheus_url=prometheus_url(), service_url=service_url())
+        return cls(prometheus_url=settings().prometheus_url, service_url=settings().service_url)
 
     def policy(self) -> DriftPolicy:
         return DriftPolicy(
@@ -66,7 +59,11 @@ class DriftWatch(dg.ConfigurableResource):
 
     def save_review(self, episode: str) -> ReviewSample:
         """Save a sample of the service's recent inputs under ``<review dir>/<episode>``."""
-        root = state_path(self.review_dir) if self.review_dir else data_root() / _REVIEW["folder"]
+        root = (
+            state_path(self.review_dir)
+            if self.review_dir
+            else settings().data_root / _REVIEW["folder"]
+        )
         return save_review_sample(self.service_url, root / episode, self.review_sample_size)
 
     def read(

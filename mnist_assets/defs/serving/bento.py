@@ -8,7 +8,7 @@ import dagster as dg
 from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.deploy.bentos import bento_size_bytes, build_bento, service_fingerprint
-from mnist_assets.ml.optimization import OptimizedModel
+from mnist_assets.ml.inference.variants_build import OptimizedModel
 from mnist_assets.serving.model_store import save_champion
 
 

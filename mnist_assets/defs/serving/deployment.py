@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from mnist_assets import env
 from mnist_assets.constants import CHAMPION_ALIAS
 from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.serving.bento import mnist_bento
@@ -12,6 +11,7 @@ from mnist_assets.deploy.bentos import bento_for_model
 from mnist_assets.deploy.engines import PROCESSES, Engine
 from mnist_assets.deploy.retention import prune
 from mnist_assets.deploy.state import Release
+from mnist_assets.settings import settings
 
 SERVICE_ASSET = dg.AssetKey("mnist_service")
 
@@ -37,7 +37,7 @@ def mnist_service(
     release = deployment.serve(str(bento.tag), str(champion.version))
     model_registry.mark_serving(release.model_version)  # the gateway routes to it now
     engine = None if release.runner == PROCESSES else Engine(release.runner)
-    pruned = prune(deployment.state(), env.keep_releases(), engine)
+    pruned = prune(deployment.state(), settings().keep_releases, engine)
     return dg.MaterializeResult(
         data_version=dg.DataVersion(release.bento),
         metadata={**release_metadata(deployment.url, release), "pruned_bentos": len(pruned)},

@@ -10,10 +10,10 @@ from mnist_assets.defs.evaluation.assets import mnist_champion
 from mnist_assets.defs.shared.config import dagster_config
 from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.env import config_defaults
-from mnist_assets.ml.model import load_checkpoint
-from mnist_assets.ml.optimization import OptimizedModel, optimize
-from mnist_assets.ml.splits import MnistSplits
-from mnist_assets.ml.variants import EligibilityRule, markdown_table
+from mnist_assets.ml.data.splits import MnistSplits
+from mnist_assets.ml.inference.variants import EligibilityRule, markdown_table
+from mnist_assets.ml.inference.variants_build import OptimizedModel, optimize
+from mnist_assets.ml.training.model import load_checkpoint
 
 _DEFAULTS = config_defaults("training")["optimization"]
 

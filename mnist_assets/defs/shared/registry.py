@@ -17,11 +17,11 @@ from mnist_assets.constants import (
     SERVING_ALIAS,
 )
 from mnist_assets.defs.training.tracking import ensure_reachable
-from mnist_assets.ml.drift import BatchStatistics
-from mnist_assets.ml.model import MnistCnn, load_checkpoint
-from mnist_assets.ml.seen_digits import SEEN_FILE, load_seen
-from mnist_assets.ml.trained import CHECKPOINT_FILE
-from mnist_assets.ml.validation import DRIFT_REFERENCE_FILE, Champion
+from mnist_assets.ml.evaluation.validation import DRIFT_REFERENCE_FILE, Champion
+from mnist_assets.ml.monitoring.drift import BatchStatistics
+from mnist_assets.ml.training.model import MnistCnn, load_checkpoint
+from mnist_assets.ml.training.seen_digits import SEEN_FILE, load_seen
+from mnist_assets.ml.training.trained import CHECKPOINT_FILE
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,12 @@ from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.training import mlflow_logging
 from mnist_assets.defs.training.config import TrainingRunConfig
 from mnist_assets.defs.training.tracking import finished_run
-from mnist_assets.env import dagster_ui_url, git_commit, mlflow_ui_url
-from mnist_assets.ml.seen_digits import seen_hashes
-from mnist_assets.ml.splits import MnistSplits
-from mnist_assets.ml.trained import TrainedModel, TrainingRecord
-from mnist_assets.ml.training import EpochStats, fit
+from mnist_assets.env import git_commit
+from mnist_assets.ml.data.splits import MnistSplits
+from mnist_assets.ml.training.fit import EpochStats, fit
+from mnist_assets.ml.training.seen_digits import seen_hashes
+from mnist_assets.ml.training.trained import TrainedModel, TrainingRecord
+from mnist_assets.settings import settings
 
 
 @dg.asset(
@@ -44,7 +45,7 @@ def mnist_cnn(
         mlflow.set_tags(
             {
                 "mlflow.runName": f"mnist_cnn-{context.run.run_id[:8]}",
-                "dagster_run_url": f"{dagster_ui_url()}/runs/{context.run.run_id}",
+                "dagster_run_url": f"{settings().dagster_ui_url}/runs/{context.run.run_id}",
                 "data_version": data_version,
                 "git_commit": git_commit(),
             }
@@ -65,7 +66,9 @@ def mnist_cnn(
         data_version=data_version,
         val_accuracy=best.val_accuracy,
     )
-    run_url = f"{mlflow_ui_url()}/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
+    run_url = (
+        f"{settings().mlflow_ui_url}/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
+    )
     return dg.Output(
         TrainedModel(result.model, record),
         metadata={

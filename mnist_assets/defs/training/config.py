@@ -4,18 +4,18 @@ import dagster as dg
 
 from mnist_assets.defs.shared.config import dagster_config
 from mnist_assets.env import config_defaults
-from mnist_assets.ml.model import CnnConfig
-from mnist_assets.ml.train_config import TrainConfig
+from mnist_assets.ml.training.config import TrainConfig
+from mnist_assets.ml.training.model import CnnConfig
 
 _DEFAULTS = config_defaults("training")
 
 
 class ModelParams(dagster_config(CnnConfig, _DEFAULTS["model"])):  # type: ignore[misc]
-    """The network: see mnist_assets.ml.model.CnnConfig for each field."""
+    """The network: see mnist_assets.ml.training.model.CnnConfig for each field."""
 
 
 class TrainingParams(dagster_config(TrainConfig, _DEFAULTS["training"])):  # type: ignore[misc]
-    """Optimisation settings: see mnist_assets.ml.train_config.TrainConfig for each field."""
+    """Optimisation settings: see mnist_assets.ml.training.config.TrainConfig for each field."""
 
 
 class TrainingRunConfig(dg.Config):

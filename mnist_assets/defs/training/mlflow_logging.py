@@ -13,10 +13,10 @@ import torch
 import yaml
 from mlflow.models import infer_signature
 
-from mnist_assets.ml.model import MnistCnn, save_checkpoint
-from mnist_assets.ml.plots import plot_training_curve
-from mnist_assets.ml.seen_digits import SEEN_FILE, save_seen
-from mnist_assets.ml.training import EpochStats, FitResult
+from mnist_assets.ml.training.fit import EpochStats, FitResult
+from mnist_assets.ml.training.model import MnistCnn, save_checkpoint
+from mnist_assets.ml.training.plots import plot_training_curve
+from mnist_assets.ml.training.seen_digits import SEEN_FILE, save_seen
 
 CURVE_FILE = "training_curve.png"
 

@@ -13,7 +13,8 @@ from mlflow.entities import Run, RunStatus
 from mlflow.tracking import MlflowClient
 
 from mnist_assets.constants import MLFLOW_EXPERIMENT
-from mnist_assets.env import git_commit, mlflow_root, mlflow_tracking_uri
+from mnist_assets.env import git_commit
+from mnist_assets.settings import settings
 
 
 class TrackingServerUnavailable(RuntimeError):
@@ -62,7 +63,7 @@ def checked_mlflow_tracking(init_context: dg.InitResourceContext) -> Iterator[Ml
 
 def artifact_root() -> Path:
     """Where the local store keeps run artifacts and logged models."""
-    return mlflow_root() / "artifacts"
+    return settings().mlflow_root / "artifacts"
 
 
 def mlflow_resource(tracking_uri: str | None = None) -> dg.ResourceDefinition:
@@ -70,7 +71,7 @@ def mlflow_resource(tracking_uri: str | None = None) -> dg.ResourceDefinition:
     return checked_mlflow_tracking.configured(
         {
             "experiment_name": MLFLOW_EXPERIMENT,
-            "mlflow_tracking_uri": tracking_uri or mlflow_tracking_uri(),
+            "mlflow_tracking_uri": tracking_uri or settings().mlflow_tracking_uri,
             "extra_tags": {"git_commit": git_commit()},
         }
     )

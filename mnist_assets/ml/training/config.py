@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
-from mnist_assets.ml.runtime import Device, Precision
+from mnist_assets.ml.training.runtime import Device, Precision
 
 Optimizer = Literal["adam", "adamw", "sgd"]
 Scheduler = Literal["onecycle", "cosine", "constant"]

@@ -17,14 +17,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mnist_assets.ml.allocator import keep_freed_memory
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.inference import predict_logits
-from mnist_assets.ml.model import CnnConfig, MnistCnn, to_pixels
-from mnist_assets.ml.optimizers import build_optimizer, build_scheduler
-from mnist_assets.ml.runtime import Runtime, configure_threads
-from mnist_assets.ml.train_config import TrainConfig
-from mnist_assets.ml.train_step import TrainStep
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.inference.batched import predict_logits
+from mnist_assets.ml.training.allocator import keep_freed_memory
+from mnist_assets.ml.training.config import TrainConfig
+from mnist_assets.ml.training.model import CnnConfig, MnistCnn, to_pixels
+from mnist_assets.ml.training.optimizers import build_optimizer, build_scheduler
+from mnist_assets.ml.training.runtime import Runtime, configure_threads
+from mnist_assets.ml.training.step import TrainStep
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from mnist_assets.ml.validation import ValidationReport
+from mnist_assets.ml.evaluation.validation import ValidationReport
 from mnist_assets.ml.verdict import Verdict
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from mnist_assets.ml.dataset import NUM_CLASSES
+from mnist_assets.ml.data.dataset import NUM_CLASSES
 
 # Pixel statistics of the MNIST training set, the usual normalisation for this data.
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081

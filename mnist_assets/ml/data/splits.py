@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_assets.ml.dataset import MnistArrays
+from mnist_assets.ml.data.dataset import MnistArrays
 
 SPLIT_NAMES = ("train", "val", "test")
 

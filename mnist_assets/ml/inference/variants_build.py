@@ -13,12 +13,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mnist_assets.ml.dataset import MnistArrays
-from mnist_assets.ml.model import MnistCnn, to_pixels
-from mnist_assets.ml.onnx_export import export_onnx, quantize_int8
-from mnist_assets.ml.predictors import OnnxPredictor, Predictor, TorchPredictor
-from mnist_assets.ml.splits import MnistSplits
-from mnist_assets.ml.variants import (
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.data.splits import MnistSplits
+from mnist_assets.ml.inference.onnx_export import export_onnx, quantize_int8
+from mnist_assets.ml.inference.predictors import OnnxPredictor, Predictor, TorchPredictor
+from mnist_assets.ml.inference.variants import (
     EligibilityRule,
     VariantResult,
     choose,
@@ -27,6 +26,7 @@ from mnist_assets.ml.variants import (
     predict_digits,
     save_results,
 )
+from mnist_assets.ml.training.model import MnistCnn, to_pixels
 
 REFERENCE = "eager"
 VARIANT_FILES = {"onnx": "model.onnx", "onnx-int8": "model.int8.onnx"}  # name -> file

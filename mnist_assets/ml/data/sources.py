@@ -14,8 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
-from mnist_assets.ml.dataset import MnistArrays, concatenate
-from mnist_assets.ml.idx import IdxFormatError, read_idx
+from mnist_assets.ml.data.dataset import MnistArrays, concatenate
+from mnist_assets.ml.data.idx import IdxFormatError, read_idx
 
 # The canonical file names, shared by the IDX directory layout and torchvision's mirrors.
 TRAIN_IMAGES = "train-images-idx3-ubyte"

@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnist_assets.ml.batch_store import BatchStore
-from mnist_assets.ml.batches import BatchError, BatchLimits, check_duplicates, read_batch
-from mnist_assets.ml.dataset import MnistArrays
+from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.ingestion.batch_store import BatchStore
+from mnist_assets.ml.ingestion.batches import BatchError, BatchLimits, check_duplicates, read_batch
 
 REASON_SUFFIX = ".reason.txt"
 

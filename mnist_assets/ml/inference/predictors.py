@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
-    from mnist_assets.ml.model import MnistCnn
+    from mnist_assets.ml.training.model import MnistCnn
 
 ONNX_INPUT = "pixels"
 ONNX_OUTPUT = "logits"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_assets.ml.predictors import Predictor
+from mnist_assets.ml.inference.predictors import Predictor
 
 
 @dataclass(frozen=True)

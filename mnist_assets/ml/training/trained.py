@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from mnist_assets.ml.model import MnistCnn, load_checkpoint, save_checkpoint
+from mnist_assets.ml.training.model import MnistCnn, load_checkpoint, save_checkpoint
 
 CHECKPOINT_FILE = "model.pt"
 RECORD_FILE = "training.json"

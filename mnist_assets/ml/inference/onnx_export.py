@@ -17,8 +17,8 @@ from onnxruntime.quantization import (
     quantize_static,
 )
 
-from mnist_assets.ml.model import MnistCnn
-from mnist_assets.ml.predictors import ONNX_INPUT, ONNX_OUTPUT
+from mnist_assets.ml.inference.predictors import ONNX_INPUT, ONNX_OUTPUT
+from mnist_assets.ml.training.model import MnistCnn
 
 OPSET = 17
 

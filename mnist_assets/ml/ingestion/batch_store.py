@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_assets.ml.dataset import MnistArrays, concatenate
-from mnist_assets.ml.sources import MnistSource
+from mnist_assets.ml.data.dataset import MnistArrays, concatenate
+from mnist_assets.ml.data.sources import MnistSource
 
 
 @dataclass(frozen=True)

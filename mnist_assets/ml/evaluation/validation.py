@@ -10,13 +10,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from mnist_assets.ml.behaviour import Behaviour, probe_behaviour
-from mnist_assets.ml.drift import BatchStatistics
-from mnist_assets.ml.inference import Latency, measure_latency, predict_probabilities
-from mnist_assets.ml.metrics import ClassificationMetrics, classification_metrics
-from mnist_assets.ml.model import to_pixels
-from mnist_assets.ml.seen_digits import seen_hashes, unseen_mask
-from mnist_assets.ml.splits import MnistSplits
+from mnist_assets.ml.data.splits import MnistSplits
+from mnist_assets.ml.evaluation.behaviour import Behaviour, probe_behaviour
+from mnist_assets.ml.evaluation.metrics import ClassificationMetrics, classification_metrics
+from mnist_assets.ml.inference.batched import Latency, measure_latency, predict_probabilities
+from mnist_assets.ml.monitoring.drift import BatchStatistics
+from mnist_assets.ml.training.model import to_pixels
+from mnist_assets.ml.training.seen_digits import seen_hashes, unseen_mask
 
 REPORT_FILE = "report.json"
 DRIFT_REFERENCE_FILE = "drift_reference.json"
@@ -107,7 +107,7 @@ class ValidationReport:
         return report
 
     def save(self, directory: Path) -> None:
-        from mnist_assets.ml.plots import plot_confusion_matrix
+        from mnist_assets.ml.training.plots import plot_confusion_matrix
 
         directory.mkdir(parents=True, exist_ok=True)
         (directory / REPORT_FILE).write_text(json.dumps(self.to_dict(), indent=2) + "\n")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mnist_assets.ml.inference import predict_probabilities
+from mnist_assets.ml.inference.batched import predict_probabilities
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mnist_assets.ml.runtime import Runtime
+from mnist_assets.ml.training.runtime import Runtime
 
 
 @torch.no_grad()

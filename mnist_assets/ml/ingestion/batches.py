@@ -18,8 +18,8 @@ from typing import IO
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from mnist_assets.ml.dataset import IMAGE_SHAPE, NUM_CLASSES, MnistArrays
-from mnist_assets.ml.splits import image_hashes
+from mnist_assets.ml.data.dataset import IMAGE_SHAPE, NUM_CLASSES, MnistArrays
+from mnist_assets.ml.data.splits import image_hashes
 
 
 class BatchError(ValueError):

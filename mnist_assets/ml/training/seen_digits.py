@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_assets.ml.splits import MnistSplits, image_hashes
+from mnist_assets.ml.data.splits import MnistSplits, image_hashes
 
 SEEN_FILE = "seen_digits.npy"
 

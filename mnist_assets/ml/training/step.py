@@ -6,10 +6,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mnist_assets.ml.augment import random_affine
-from mnist_assets.ml.cuda_graph import CapturedStep
-from mnist_assets.ml.runtime import Runtime
-from mnist_assets.ml.train_config import TrainConfig
+from mnist_assets.ml.training.augment import random_affine
+from mnist_assets.ml.training.config import TrainConfig
+from mnist_assets.ml.training.cuda_graph import CapturedStep
+from mnist_assets.ml.training.runtime import Runtime
 
 
 def _noise_images(like: torch.Tensor, fraction: float, generator: torch.Generator) -> torch.Tensor:

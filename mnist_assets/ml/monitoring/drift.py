@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_assets.ml.dataset import NUM_CLASSES
+from mnist_assets.ml.data.dataset import NUM_CLASSES
 
 PIXEL_BINS = 16  # histogram of all pixel intensities in [0, 1]
 MEAN_BINS = 20  # histogram of per-image mean intensity in [0, 0.5] (MNIST means sit near 0.13)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnist_assets.ml.dataset import NUM_CLASSES
+from mnist_assets.ml.data.dataset import NUM_CLASSES
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnist_assets.ml.dataset import IMAGE_SHAPE, NUM_CLASSES, MnistArrays
-from mnist_assets.ml.splits import MnistSplits, image_hashes
+from mnist_assets.ml.data.dataset import IMAGE_SHAPE, NUM_CLASSES, MnistArrays
+from mnist_assets.ml.data.splits import MnistSplits, image_hashes
 from mnist_assets.ml.verdict import Verdict
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from mnist_assets.ml.training import EpochStats
+from mnist_assets.ml.training.fit import EpochStats
 
 
 def save_figure(fig: Figure, path: Path, legend_axes: Iterable[Axes] = ()) -> Path:

@@ -1,0 +1,1 @@
+"""Datasets: where MNIST comes from, its on-disk form, splits and data quality."""

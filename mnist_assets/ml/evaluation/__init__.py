@@ -1,0 +1,1 @@
+"""Metrics, behavioural probes, the validation report and the promotion gate."""

@@ -1,0 +1,1 @@
+"""Serving-side inference: runtimes, ONNX export and the variants compared."""

@@ -1,0 +1,1 @@
+"""Labelled batches users drop in: read, checked, accepted write-once or quarantined."""

@@ -1,0 +1,1 @@
+"""Drift: image and prediction statistics and the score comparing two of them."""
