@@ -12,9 +12,9 @@ def test_definitions_load_with_the_lineage() -> None:
         "mnist_splits": {"raw_mnist"},
         "mnist_cnn": {"mnist_splits"},
         "validation_report": {"mnist_cnn", "mnist_splits"},
-        "mnist_champion": {"validation_report"},
+        "mnist_champion": {"validation_report", "mnist_cnn"},
         "optimized_model": {"mnist_champion", "mnist_splits"},
-        "mnist_bento": {"optimized_model"},
+        "mnist_bento": {"mnist_champion", "optimized_model"},
     }
     for asset, expected in parents.items():
         keys = graph.get(dg.AssetKey(asset)).parent_keys

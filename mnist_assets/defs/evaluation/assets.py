@@ -10,6 +10,7 @@ from mnist_assets.defs.automation.conditions import FOLLOW_PARENTS
 from mnist_assets.defs.evaluation.config import ValidationConfig
 from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.ml.data.splits import MnistSplits
+from mnist_assets.ml.evaluation.champion import PromotedModel
 from mnist_assets.ml.evaluation.gate import gate_failures
 from mnist_assets.ml.evaluation.validation import (
     CONFUSION_FILE,
@@ -94,25 +95,41 @@ def _champion_line(champion: ChampionComparison | None) -> str:
     )
 
 
-@dg.asset(group_name="evaluation", kinds={"mlflow"}, automation_condition=FOLLOW_PARENTS)
+@dg.asset(
+    group_name="evaluation",
+    kinds={"mlflow"},
+    io_manager_key="folder_io",
+    automation_condition=FOLLOW_PARENTS,
+    code_version="2",  # 2: the promoted model is stored for the assets after it
+)
 def mnist_champion(
-    model_registry: ModelRegistry, validation_report: ValidationReport
-) -> dg.MaterializeResult:
+    model_registry: ModelRegistry, validation_report: ValidationReport, mnist_cnn: TrainedModel
+) -> dg.Output[PromotedModel]:
     """The candidate, promoted to the ``champion`` alias once every gate check has passed.
 
     Dagster only runs this when the blocking checks on validation_report pass, so a model that
-    fails the gate never becomes champion.
+    fails the gate never becomes champion. The assets after it take the model from here.
     """
     # The blocking checks stop this asset within a run; selected alone, it asks the gate itself.
     if failures := gate_failures(validation_report):
         raise dg.Failure(
             f"v{validation_report.model_version} failed the promotion gate: {'; '.join(failures)}"
         )
+    if mnist_cnn.record.model_version != validation_report.model_version:
+        raise dg.Failure(
+            f"validation_report judged v{validation_report.model_version} but mnist_cnn holds "
+            f"v{mnist_cnn.record.model_version}: materialise validation_report first"
+        )
     replaced = model_registry.promote(validation_report.model_version)
-    return dg.MaterializeResult(
+    promoted = PromotedModel(
+        mnist_cnn, validation_report.metrics.accuracy, validation_report.drift_reference
+    )
+    return dg.Output(
+        promoted,
+        data_version=dg.DataVersion(validation_report.model_version),
         metadata={
             "champion_version": validation_report.model_version,
             "previous_version": replaced or "none",
             "test_accuracy": validation_report.metrics.accuracy,
-        }
+        },
     )

@@ -27,7 +27,9 @@ def mnist_service(
 ) -> dg.MaterializeResult:
     """Serves the bento built for the current champion; already serving it, nothing moves.
 
-    A new bento starts beside the old one and takes over only once ready (blue/green).
+    A new bento starts beside the old one and takes over only once ready (blue/green). The
+    champion is read from the registry, not from mnist_bento: `make rollback` moves it outside
+    Dagster, and a deploy after a rollback must keep serving the model rolled back to.
     """
     champion = model_registry.version_with_alias(CHAMPION_ALIAS)
     if champion is None or champion.run_id is None:

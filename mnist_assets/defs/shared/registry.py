@@ -2,7 +2,6 @@
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -22,19 +21,6 @@ from mnist_assets.ml.monitoring.drift import BatchStatistics
 from mnist_assets.ml.training.model import MnistCnn, load_checkpoint
 from mnist_assets.ml.training.seen_digits import SEEN_FILE, load_seen
 from mnist_assets.ml.training.trained import CHECKPOINT_FILE
-
-
-@dataclass(frozen=True)
-class ChampionFiles:
-    """The champion's files on disk and where it came from."""
-
-    version: str
-    mlflow_run_id: str
-    data_version: str
-    git_commit: str
-    test_accuracy: float
-    checkpoint: Path
-    drift_reference: Path
 
 
 class ModelRegistry(dg.ConfigurableResource):
@@ -79,29 +65,6 @@ class ModelRegistry(dg.ConfigurableResource):
         if version is None:
             return None
         return Champion(str(version.version), self.load_version(version), self.seen_digits(version))
-
-    def download_champion(self, directory: Path) -> "ChampionFiles":
-        """The champion's checkpoint and drift reference, with the lineage of its run."""
-        version = self.version_with_alias(CHAMPION_ALIAS)
-        if version is None or version.run_id is None:
-            raise LookupError(
-                f"{self.model_name} has no '{CHAMPION_ALIAS}' yet: pass the gate first"
-            )
-        client = self._client()
-        run = client.get_run(version.run_id)
-        checkpoint = client.download_artifacts(version.run_id, CHECKPOINT_FILE, str(directory))
-        drift = client.download_artifacts(
-            version.run_id, f"validation/{DRIFT_REFERENCE_FILE}", str(directory)
-        )
-        return ChampionFiles(
-            version=str(version.version),
-            mlflow_run_id=version.run_id,
-            data_version=run.data.tags.get("data_version", ""),
-            git_commit=run.data.tags.get("git_commit", ""),
-            test_accuracy=run.data.metrics.get("test_accuracy", 0.0),
-            checkpoint=Path(checkpoint),
-            drift_reference=Path(drift),
-        )
 
     def champion_recipe(self) -> tuple[str, str, dict[str, str]] | None:
         """The champion's version, the data version it trained on and its training params."""

@@ -40,6 +40,7 @@ def mnist_cnn(
             f"val accuracy {stats.val_accuracy:.2%}, {stats.seconds:.1f} s"
         )
 
+    commit = git_commit()
     with finished_run(mlflow) as run:
         model_config, train_config = config.to_configs()  # a bad combination fails the run here
         mlflow.set_tags(
@@ -47,7 +48,7 @@ def mnist_cnn(
                 "mlflow.runName": f"mnist_cnn-{context.run.run_id[:8]}",
                 "dagster_run_url": f"{settings().dagster_ui_url}/runs/{context.run.run_id}",
                 "data_version": data_version,
-                "git_commit": git_commit(),
+                "git_commit": commit,
             }
         )
         mlflow.log_params(mlflow_logging.flatten(config.model_dump()))
@@ -65,6 +66,7 @@ def mnist_cnn(
         model_version=version,
         data_version=data_version,
         val_accuracy=best.val_accuracy,
+        git_commit=commit,
     )
     run_url = (
         f"{settings().mlflow_ui_url}/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"

@@ -21,6 +21,7 @@ class TrainingRecord:
     model_version: str
     data_version: str
     val_accuracy: float
+    git_commit: str = ""  # of the code that trained it (records written before: unknown)
 
 
 @dataclass(frozen=True)
