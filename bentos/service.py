@@ -1,7 +1,6 @@
 """The MNIST prediction service (BentoML 1.4 service API)."""
 
 import gc
-import hmac
 from functools import partial
 from pathlib import Path
 from typing import Annotated, cast
@@ -9,6 +8,7 @@ from typing import Annotated, cast
 import bentoml
 import numpy as np
 from bentoml.validators import ContentType
+from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -18,14 +18,17 @@ from mnist_assets import env
 from mnist_assets.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME
 from mnist_assets.serving import metrics
 from mnist_assets.serving.compact_batches import OPENAPI as COMPACT_OPENAPI
-from mnist_assets.serving.compact_batches import CompactBatches
+from mnist_assets.serving.compact_batches import compact_pixels
+from mnist_assets.serving.compact_inputs import NPY, OCTET_STREAM
 from mnist_assets.serving.decode_pool import off_loop
-from mnist_assets.serving.fast_json import FastJson
+from mnist_assets.serving.errors import InvalidBody
+from mnist_assets.serving.fast_path import FastPath
 from mnist_assets.serving.frozen_heap import FrozenHeap
 from mnist_assets.serving.images import ImageDecodeError, image_to_pixels
+from mnist_assets.serving.json_bodies import THRESHOLD, json_pixels
 from mnist_assets.serving.middleware import OPEN_PATHS, BearerToken, BodySizeLimit, DeclaredErrors
+from mnist_assets.serving.multipart_guard import MULTIPART, declared_inputs
 from mnist_assets.serving.openapi import CompletedOpenApi, completed
-from mnist_assets.serving.request_guard import RequestGuard, declared_inputs
 from mnist_assets.serving.schemas import (
     BatchPrediction,
     Health,
@@ -62,7 +65,7 @@ class MnistService:
     def __init__(self) -> None:
         from mnist_assets.ml.monitoring.drift import BatchStatistics
         from mnist_assets.serving.live_drift import LiveDrift
-        from mnist_assets.serving.model_store import DRIFT_REFERENCE, load_predictor
+        from mnist_assets.serving.model_store import DRIFT_REFERENCE, load_predictor, model_info
         from mnist_assets.serving.recent_inputs import InputRing, server_folder
 
         # The variant mnist_bento packed: int8 ONNX Runtime when it kept the accuracy (PyTorch
@@ -75,16 +78,7 @@ class MnistService:
         self.recent_folder = server_folder(settings().bentoml_home / "recent_inputs")
         worker = bentoml.server_context.worker_index or 0
         self.recent = InputRing(self.recent_folder, worker, ring_size) if ring_size else None
-        labels, extra = self.model_ref.info.labels, self.model_ref.info.metadata
-        self.info = ModelInfo(
-            bento_model=str(self.model_ref.tag),
-            model_version=labels.get("model_version", ""),
-            mlflow_run_id=labels.get("mlflow_run_id", ""),
-            data_version=labels.get("data_version", ""),
-            git_commit=labels.get("git_commit", ""),
-            test_accuracy=float(extra.get("test_accuracy", 0.0)),
-            runtime=self.predictor.runtime,
-        )
+        self.info = model_info(self.model_ref, self.predictor.runtime)
         metrics.MODEL_INFO.labels(version=self.info.model_version, tag=self.info.bento_model).set(1)
         # Everything loaded so far lives as long as the worker: keep the garbage collector's full
         # collections from walking it (hundreds of thousands of objects of torch, ONNX Runtime
@@ -147,44 +141,78 @@ class MnistService:
 
 async def _model_info(request: Request) -> JSONResponse:
     """GET /model/info: which model is serving and where it came from."""
-    instance: MnistService = bentoml.get_current_service()
     bento = str(service.bento.tag) if service.bento else ""
-    return JSONResponse(instance.info.model_copy(update={"bento": bento}).model_dump())
+    return JSONResponse(_worker().info.model_copy(update={"bento": bento}).model_dump())
 
 
 async def _recent_inputs(request: Request) -> JSONResponse:
     """GET /inputs/recent: the inputs every worker kept, for labelling drifted traffic."""
     from mnist_assets.serving.recent_inputs import read_rings
 
-    # Users' inputs: never without a token, even where predictions are open to all.
-    expected = settings().api_token or settings().review_token
-    given = request.headers.get("authorization", "")
-    if expected is None or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
-        detail = (
-            "send the header Authorization: Bearer <token> (MNIST_API_TOKEN, or the deploy's own "
-            "in <run folder>/review-token)"
-            if expected
-            else "no token is set for this service: set MNIST_API_TOKEN or MNIST_REVIEW_TOKEN"
-        )
-        return JSONResponse(
-            {"error": "missing or wrong bearer token", "detail": detail},
-            status_code=401,
-            headers={"www-authenticate": "Bearer"},
-        )
-    instance: MnistService = bentoml.get_current_service()
-    images, workers = read_rings(instance.recent_folder)
+    images, workers = read_rings(_worker().recent_folder)
     return JSONResponse(RecentInputs(images=images.tolist(), workers=workers).model_dump())
 
 
 async def _health(request: Request) -> JSONResponse:
     """GET /health: up, with the model version, for humans and load balancers."""
-    service: MnistService = bentoml.get_current_service()
-    return JSONResponse(Health(status="ok", model_version=service.info.model_version).model_dump())
+    return JSONResponse(
+        Health(status="ok", model_version=_worker().info.model_version).model_dump()
+    )
+
+
+# The fast path: JSON and compact bodies decoded straight into numpy (one orjson parse and array
+# checks instead of pydantic's per-pixel validation and BentoML's per-request machinery; see
+# docs/performance.md), answered by the worker's classify like BentoML's routes would.
+async def _predict_json(request: Request) -> Prediction:
+    body = await request.body()
+    pixels, threshold = json_pixels(body, service.apis["predict"].input_spec, "image", False)
+    return _worker().classify(pixels, threshold)[0]
+
+
+async def _batch_json(request: Request) -> BatchPrediction:
+    if THRESHOLD in request.query_params:
+        raise InvalidBody("1 invalid field", f"{THRESHOLD}: a JSON body carries it as a field")
+    body = await request.body()
+    model = service.apis["predict_batch"].input_spec
+    pixels, threshold = json_pixels(body, model, "images", True)
+    return BatchPrediction(predictions=_worker().classify(pixels, threshold))
+
+
+async def _batch_compact(request: Request) -> BatchPrediction:
+    pixels, threshold = await compact_pixels(request)
+    return BatchPrediction(predictions=_worker().classify(pixels, threshold))
+
+
+def _worker() -> MnistService:
+    return bentoml.get_current_service()
 
 
 # @bentoml.service returns a bentoml.Service, which its type hints present as the class itself.
 service = cast(bentoml.Service[MnistService], MnistService)
-# BentoML's own routes are POST; these GETs sit behind them in a small mounted app.
+
+# Every route, what it takes, and what answers it:
+#   POST /predict         application/json                      the fast path (_predict_json)
+#   POST /predict/batch   application/json                      the fast path (_batch_json)
+#                         octet-stream, x-npy, multipart (PNGs)  the fast path (_batch_compact)
+#   POST /predict/image   multipart/form-data (one PNG or JPEG)  BentoML: predict_image, parts
+#                                                                checked first
+#   GET  /model/info, /health, /inputs/recent (always a token)  the small app mounted below
+#   GET  /livez, /readyz, /metrics, /docs, /docs.json           BentoML (the document completed)
+# BentoML's declarations of /predict and /predict/batch give the OpenAPI schema and its clients.
+FAST = {
+    "/predict": {"application/json": _predict_json},
+    "/predict/batch": {
+        "application/json": _batch_json,
+        OCTET_STREAM: _batch_compact,
+        NPY: _batch_compact,
+        MULTIPART: _batch_compact,
+    },
+}
+GETS: dict[str, type[BaseModel]] = {
+    "/model/info": ModelInfo,
+    "/inputs/recent": RecentInputs,
+    "/health": Health,
+}
 service.mount_asgi_app(
     Starlette(
         routes=[
@@ -195,24 +223,26 @@ service.mount_asgi_app(
     ),
     path="/",
 )
-# Outermost first: the size cap, the token, the document, the route guard, the error shape.
+# Outermost first. Across every route: the size cap (also where no gateway stands in front, as
+# on Kubernetes) and the token; then the document, the prediction routes, the error shape.
+token = settings().api_token
 service.add_asgi_middleware(BodySizeLimit, max_bytes=settings().max_body_bytes)
-if token := settings().api_token:
-    service.add_asgi_middleware(BearerToken, token=token)
+service.add_asgi_middleware(
+    BearerToken,
+    token=token,
+    guarded=("/inputs/recent",),
+    guard_token=lambda: settings().review_token,
+)
 service.add_asgi_middleware(
     CompletedOpenApi,
     complete=partial(
         completed,
         token_required=bool(token),
         open_paths=OPEN_PATHS,
-        gets={"/model/info": ModelInfo, "/inputs/recent": RecentInputs, "/health": Health},
+        gets=GETS,
         posts=COMPACT_OPENAPI,
         guarded=("/inputs/recent",),
     ),
 )
-# Raw bytes, .npy and PNG batches on /predict/batch, and well-formed JSON on both prediction
-# routes, answered by the worker's own instance; the rest goes on to BentoML's routes.
-service.add_asgi_middleware(CompactBatches, predict=lambda: bentoml.get_current_service().classify)
-service.add_asgi_middleware(FastJson, predict=lambda: bentoml.get_current_service().classify)
-service.add_asgi_middleware(RequestGuard, routes=declared_inputs(service.apis))
+service.add_asgi_middleware(FastPath, fast=FAST, declared=declared_inputs(service.apis))
 service.add_asgi_middleware(DeclaredErrors)

@@ -1,15 +1,13 @@
-"""``POST /predict/batch`` with a compact body: decoded, checked and predicted without JSON.
+"""``POST /predict/batch`` with a compact body: raw bytes, an ``.npy`` array or PNG files.
 
-BentoML's route takes JSON; this middleware answers the same route when the body is raw bytes,
-an ``.npy`` array or PNG files, with the same predictions, metrics and error shape. The
-threshold comes from the query (``?confidence_threshold=0.7``); a JSON body carries its own.
+Decoded and checked without JSON, by the same rules (see compact_inputs). The threshold comes
+from the query (``?confidence_threshold=0.7``); a JSON body carries its own.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from urllib.parse import parse_qs
 
 import numpy as np
@@ -28,13 +26,12 @@ from mnist_assets.serving.compact_inputs import (
     from_pngs,
 )
 from mnist_assets.serving.decode_pool import off_loop
-from mnist_assets.serving.middleware import ASGIApp, Receive, Scope, Send, reply, send_json
-from mnist_assets.serving.request_guard import MULTIPART, media_type_of
-from mnist_assets.serving.schemas import MAX_BATCH, BatchPrediction, Predict
+from mnist_assets.serving.errors import InvalidBody
+from mnist_assets.serving.json_bodies import DEFAULT_THRESHOLD, THRESHOLD
+from mnist_assets.serving.multipart_guard import MULTIPART, media_type_of
+from mnist_assets.serving.schemas import MAX_BATCH
 
 ROUTE = "/predict/batch"
-THRESHOLD = "confidence_threshold"
-DEFAULT_THRESHOLD = 0.5
 COMPACT = (OCTET_STREAM, NPY, MULTIPART)
 
 
@@ -73,34 +70,20 @@ OPENAPI = {
 }
 
 
-class CompactBatches:
-    """Serve compact batch bodies with ``predict``; pass everything else on."""
+def query_threshold(request: Request) -> float | None:
+    """The ``confidence_threshold`` of the query string, or None when it has none."""
+    query = parse_qs(request.scope.get("query_string", b"").decode(errors="replace"))
+    return _threshold(query) if THRESHOLD in query else None
 
-    def __init__(self, app: ASGIApp, predict: Callable[[], Predict]) -> None:
-        self.app, self.predict = app, predict
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != ROUTE or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        header = dict(scope["headers"]).get(b"content-type", b"").decode(errors="replace")
-        media_type, _ = media_type_of(header)
-        query = parse_qs(scope.get("query_string", b"").decode(errors="replace"))
-        if media_type not in COMPACT:
-            if THRESHOLD in query:
-                detail = f"{THRESHOLD}: a JSON body carries it as a field, not in the query"
-                await reply(send, 400, "1 invalid field", detail)
-                return
-            await self.app(scope, receive, send)
-            return
-        try:
-            threshold = _threshold(query)
-            pixels = await _pixels(scope, receive, header)
-        except CompactInputError as exc:
-            await reply(send, 400, "invalid batch", str(exc))
-            return
-        answer = BatchPrediction(predictions=self.predict()(pixels, threshold))
-        await send_json(send, 200, answer.model_dump_json().encode())
+async def compact_pixels(request: Request) -> tuple[np.ndarray, float]:
+    """The pixels (float32 ``[N, 28, 28]``) and threshold of a compact batch body."""
+    try:
+        threshold = query_threshold(request)
+        pixels = await _pixels(request)
+    except CompactInputError as exc:
+        raise InvalidBody("invalid batch", str(exc)) from None
+    return pixels, DEFAULT_THRESHOLD if threshold is None else threshold
 
 
 def _threshold(query: dict[str, list[str]]) -> float:
@@ -114,9 +97,8 @@ def _threshold(query: dict[str, list[str]]) -> float:
     return value
 
 
-async def _pixels(scope: Scope, receive: Receive, header: str) -> np.ndarray:
-    request = Request(scope, receive)
-    media_type, params = media_type_of(header)
+async def _pixels(request: Request) -> np.ndarray:
+    media_type, params = media_type_of(request.headers.get("content-type", ""))
     if media_type in (OCTET_STREAM, NPY):
         body = await request.body()
         # An .npy file sent as octet-stream is known by its magic string.

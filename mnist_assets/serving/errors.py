@@ -6,9 +6,18 @@ schema-checking tools get the declared shape from all of them instead.
 """
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 MAX_LISTED = 5  # field errors spelled out in one detail; the rest are counted
+
+
+class InvalidBody(ValueError):
+    """A request body the route cannot take: answered 400 with ``error`` and ``detail``."""
+
+    def __init__(self, error: str, detail: str = "") -> None:
+        super().__init__(f"{error}: {detail}" if detail else error)
+        self.error, self.detail = error, detail
 
 
 def error_body(error: str, detail: str = "") -> bytes:
@@ -16,7 +25,7 @@ def error_body(error: str, detail: str = "") -> bytes:
     return json.dumps({"error": error, "detail": detail} if detail else {"error": error}).encode()
 
 
-def field_errors(errors: list[dict[str, Any]]) -> str:
+def field_errors(errors: Sequence[Mapping[str, Any]]) -> str:
     """Pydantic's error list as one line naming each field and why it was refused.
 
     ``image[3][27]: Input should be less than or equal to 1; confidence_threshold: ...``

@@ -1,20 +1,16 @@
-"""ASGI middleware in front of the service.
+"""ASGI middleware for what cuts across routes, and the small helpers the service's layers share.
 
-A body-size cap, an optional bearer token, and error answers in the declared shape.
+The body-size cap, the bearer token, and error answers in the declared shape.
 """
 
 import contextlib
 import hmac
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mnist_assets.serving.errors import declared_shape, error_body
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # (status, content type, body) -> the new body, or None to pass the answer on untouched
 Rewrite = Callable[[int, str, bytes], bytes | None]
 
@@ -160,18 +156,41 @@ class BodyTooLarge(Exception):
     """Raised inside the app when a streamed body passes the cap."""
 
 
-class BearerToken:
-    """Require ``Authorization: Bearer <token>`` everywhere but health, metrics and docs."""
+SEND_TOKEN = "send the header Authorization: Bearer <token>"
+SEND_GUARD_TOKEN = (
+    f"{SEND_TOKEN} (MNIST_API_TOKEN, or the deploy's own in <run folder>/review-token)"
+)
+NO_TOKEN = "no token is set for this service: set MNIST_API_TOKEN or MNIST_REVIEW_TOKEN"
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app, self.expected = app, f"Bearer {token}".encode()
+
+class BearerToken:
+    """``Authorization: Bearer <token>`` on every route but health, metrics and docs.
+
+    With no ``token`` the routes are open, except ``guarded`` ones (users' inputs), which take
+    the token ``guard_token()`` returns then (read per request: they are rare) and are refused
+    outright while no token is set at all.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        token: str | None,
+        guarded: tuple[str, ...] = (),
+        guard_token: Callable[[], str | None] = lambda: None,
+    ) -> None:
+        self.app, self.token, self.guarded, self.guard_token = app, token, guarded, guard_token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith(OPEN_PATHS):
-            given = dict(scope["headers"]).get(b"authorization", b"")
-            if not hmac.compare_digest(given, self.expected):
-                challenge = [(b"www-authenticate", b"Bearer")]
-                detail = "send the header Authorization: Bearer <token>"
-                await reply(send, 401, "missing or wrong bearer token", detail, challenge)
-                return
-        await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        guarded = path in self.guarded
+        expected = (self.token or self.guard_token()) if guarded else self.token
+        if scope["type"] != "http" or path.startswith(OPEN_PATHS) or not (expected or guarded):
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"authorization", b"")
+        if expected and hmac.compare_digest(given, f"Bearer {expected}".encode()):
+            await self.app(scope, receive, send)
+            return
+        detail = NO_TOKEN if not expected else SEND_GUARD_TOKEN if guarded else SEND_TOKEN
+        challenge = [(b"www-authenticate", b"Bearer")]
+        await reply(send, 401, "missing or wrong bearer token", detail, challenge)

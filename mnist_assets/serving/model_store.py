@@ -10,6 +10,7 @@ import bentoml
 
 from mnist_assets.constants import BENTO_MODEL_NAME
 from mnist_assets.ml.inference.predictors import OnnxPredictor, Predictor, TorchPredictor
+from mnist_assets.serving.schemas import ModelInfo
 
 if TYPE_CHECKING:
     from mnist_assets.ml.training.model import MnistCnn
@@ -68,3 +69,17 @@ def load_predictor(model: bentoml.Model) -> Predictor:
     if onnx.exists():
         return OnnxPredictor(onnx, model.info.labels.get(RUNTIME_LABEL, OnnxPredictor.runtime))
     return TorchPredictor(load_model(model.path))
+
+
+def model_info(model: bentoml.Model, runtime: str) -> ModelInfo:
+    """What ``/model/info`` says of a stored model: its tag, lineage labels and test accuracy."""
+    labels, accuracy = model.info.labels, model.info.metadata.get("test_accuracy", 0.0)
+    return ModelInfo(
+        bento_model=str(model.tag),
+        model_version=labels.get("model_version", ""),
+        mlflow_run_id=labels.get("mlflow_run_id", ""),
+        data_version=labels.get("data_version", ""),
+        git_commit=labels.get("git_commit", ""),
+        test_accuracy=float(accuracy) if isinstance(accuracy, int | float | str) else 0.0,
+        runtime=runtime,
+    )

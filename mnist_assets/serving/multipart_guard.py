@@ -1,9 +1,9 @@
-"""Refuse what a prediction route does not declare before BentoML reads it.
+"""What a BentoML route declares it takes, and the multipart check before BentoML reads a body.
 
 BentoML deserialises whatever content type a request names (its pickle format among them),
 answers a multipart body without a boundary with a 500, and treats a text part where a file
-belongs as a URL or path to fetch. The guard lets through only each route's declared media
-type, and on multipart routes only the declared parts: files where files belong, text elsewhere.
+belongs as a URL or path to fetch. Only each route's declared media type may reach it, and on
+multipart routes only the declared parts: files where files belong, text elsewhere.
 """
 
 from collections.abc import Mapping
@@ -14,17 +14,9 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
+from starlette.types import Message, Scope
 
-from mnist_assets.serving.middleware import (
-    ASGIApp,
-    Message,
-    Receive,
-    Scope,
-    Send,
-    read_body,
-    replaying,
-    reply,
-)
+from mnist_assets.serving.middleware import replaying
 
 MULTIPART = "multipart/form-data"
 
@@ -79,38 +71,8 @@ def upload_problem(form: Any, declared: DeclaredInput) -> str | None:
     return None
 
 
-class RequestGuard:
-    """415 for undeclared content types, 400 for malformed or undeclared multipart parts."""
-
-    def __init__(self, app: ASGIApp, routes: Mapping[str, DeclaredInput]) -> None:
-        self.app, self.routes = app, routes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        declared = self.routes.get(scope["path"]) if scope["type"] == "http" else None
-        if declared is None or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        header = dict(scope["headers"]).get(b"content-type", b"").decode(errors="replace")
-        media_type, params = media_type_of(header)
-        if media_type != declared.media_type:
-            sent = media_type or "a body without a content type"
-            detail = f"{scope['path']} takes {declared.media_type}, not {sent}"
-            await reply(send, 415, "unsupported content type", detail)
-            return
-        if media_type == MULTIPART:
-            if not params.get("boundary"):
-                detail = "the content-type header must carry boundary=..."
-                await reply(send, 400, "multipart body without a boundary", detail)
-                return
-            body = await read_body(receive)
-            if problem := await _parts_problem(scope, body, declared):
-                await reply(send, 400, "bad multipart upload", problem)
-                return
-            receive = replaying(body, receive)
-        await self.app(scope, receive, send)
-
-
-async def _parts_problem(scope: Scope, body: bytes, declared: DeclaredInput) -> str | None:
+async def parts_problem(scope: Scope, body: bytes, declared: DeclaredInput) -> str | None:
+    """What is wrong with the multipart ``body`` sent to a route declaring ``declared``, or None."""
     request = Request(scope, replaying(body, _never))
     try:
         limit = len(declared.fields)
