@@ -108,6 +108,11 @@ benchmark-allocator: install ## Training 60,000 images with and without the allo
 benchmark-uploads: install ## /readyz and JSON /predict while 4 clients upload 256-PNG batches, vs none
 	python benchmarks/upload_stall.py
 
+.PHONY: profile-serve
+profile-serve: install ## Where a serving worker's time goes under load (py-spy); AGAINST=REV adds that revision's
+	bash deploy/install-system-tools.sh wrk:wrk
+	python benchmarks/profile_serve.py $(AGAINST)
+
 .PHONY: benchmark-soak
 benchmark-soak: install ## 64 clients through a gateway of its own for 10 minutes: errors, latency, worker memory
 	python benchmarks/soak.py

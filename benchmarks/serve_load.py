@@ -54,11 +54,13 @@ OCTET = "application/octet-stream"
 
 
 @contextmanager
-def server(command: list[str], ready_url: str, environment: dict[str, str]) -> Iterator[None]:
-    """A server process, ready; stopped after."""
+def server(
+    command: list[str], ready_url: str, environment: dict[str, str], cwd: Path | None = None
+) -> Iterator[subprocess.Popen]:
+    """A server process started in ``cwd`` (default: the project's files), ready; stopped after."""
     log = tempfile.NamedTemporaryFile("w", prefix="serve-bench-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
-        command, cwd=env.shipped_dir(), env=environment, stdout=log, stderr=log
+        command, cwd=cwd or env.shipped_dir(), env=environment, stdout=log, stderr=log
     )
     try:
         deadline = time.monotonic() + 180
@@ -70,7 +72,7 @@ def server(command: list[str], ready_url: str, environment: dict[str, str]) -> I
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"{command[0]} did not start: see {log.name}") from None
                 time.sleep(0.5)
-        yield
+        yield process
     finally:
         process.terminate()
         process.wait(timeout=60)
