@@ -171,7 +171,8 @@ async def _predict_json(request: Request) -> Prediction:
 
 async def _batch_json(request: Request) -> BatchPrediction:
     if THRESHOLD in request.query_params:
-        raise InvalidBody("1 invalid field", f"{THRESHOLD}: a JSON body carries it as a field")
+        detail = f"{THRESHOLD}: a JSON body carries it as a field, not in the query"
+        raise InvalidBody("1 invalid field", detail)
     body = await request.body()
     model = service.apis["predict_batch"].input_spec
     pixels, threshold = json_pixels(body, model, "images", True)

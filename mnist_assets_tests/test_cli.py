@@ -61,3 +61,11 @@ def test_compare_without_runs_says_what_to_do(
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")
     assert main(["compare", "--plot", str(tmp_path / "x.png")]) == 1
     assert "no MLflow experiment 'mnist' yet: train a model first" in capsys.readouterr().err
+
+
+def test_a_bad_setting_stops_a_command_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MNIST_SERVICE_PORT", "eighty")
+    assert main(["status"]) == 2
+    assert "mnist-assets: MNIST_SERVICE_PORT='eighty'" in capsys.readouterr().err

@@ -12,6 +12,13 @@ from mnist_assets.settings_docs import table
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def no_settings_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each test starts from the defaults (MLflow, for one, sets MLFLOW_TRACKING_URI for itself).
+    for name in Settings.model_fields:
+        monkeypatch.delenv(variable(name), raising=False)
+
+
 def test_the_docs_table_is_the_declaration() -> None:
     page = (ROOT / "docs" / "settings.md").read_text()
     assert table() in page, "docs/settings.md is stale: run `python -m mnist_assets.settings_docs`"

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from mnist_assets import env
-from mnist_assets.settings import settings
+from mnist_assets.settings import SettingError, settings
 
 # `make train` variables -> fields of the training section of mnist_cnn's run config.
 TRAIN_OVERRIDES = ("epochs", "learning_rate", "batch_size", "device", "precision", "seed")
@@ -139,6 +139,11 @@ def _quiet_libraries() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mnist-assets`` command."""
+    try:
+        settings()
+    except SettingError as exc:  # a variable of the wrong type: say which, not a traceback
+        print(f"mnist-assets: {exc}", file=sys.stderr)
+        return 2
     args = _parser().parse_args(argv)
     env.prepare_tool_homes()
     if args.command not in ("run-config", "dagster-ui", "mlflow-ui"):

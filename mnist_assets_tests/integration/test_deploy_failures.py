@@ -13,6 +13,7 @@ from mnist_assets.deploy.probes import free_port
 from mnist_assets.deploy.slots import ContainerSlots
 from mnist_assets.deploy.stack import DeployError, Deployment, served_model
 from mnist_assets.serving.model_store import save_champion
+from mnist_assets.settings import SettingError
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -48,9 +49,19 @@ def test_every_failed_step_leaves_the_live_release_and_rollback_goes_one_back(
         deployment.serve(first, "21")
         deployment.serve(second, "22")  # live: second; before it: first
 
-        # The new slot never gets ready: a release whose settings its service cannot read.
+        # A setting of the wrong type: refused, naming it, before anything of the attempt starts.
         with monkeypatch.context() as patch:
             patch.setenv("MNIST_MAX_IMAGE_PIXELS", "a million")
+            with pytest.raises(SettingError, match="MNIST_MAX_IMAGE_PIXELS='a million'"):
+                deployment.serve(third, "23")
+        _attempt_left_nothing(deployment, second)
+
+        # The new slot never gets ready: its workers cannot read the monitoring settings they
+        # start from (an override naming no section of monitoring.yaml).
+        override = tmp_path / "monitoring.yaml"
+        override.write_text("no_such_section: {ring_size: 1}\n")
+        with monkeypatch.context() as patch:
+            patch.setenv("MNIST_MONITORING_CONFIG", str(override))
             with pytest.raises(DeployError, match="the previous release keeps serving"):
                 deployment.serve(third, "23")
         _attempt_left_nothing(deployment, second)
