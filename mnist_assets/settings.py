@@ -162,6 +162,7 @@ class Settings(BaseSettings):
         json_schema_extra=_shown("Python slim, else a Debian base built here"),
     )
     log_max_bytes: Positive = Field(10 * MIB, description="size at which each log rotates")
+    ready_timeout_s: Positive = Field(300, description="seconds a new slot has to get ready")
     keep_releases: int = Field(
         3, ge=0, description="bentos kept besides the live and rollback ones (with their images)"
     )

@@ -23,7 +23,6 @@ from mnist_assets.deploy.processes import Supervisor
 from mnist_assets.deploy.review_token import REVIEW_TOKEN_ENV, review_token
 from mnist_assets.settings import settings
 
-READY_TIMEOUT_S = 300  # a cold start imports BentoML (and torch, for the eager model)
 SECRETS = ("MNIST_API_TOKEN",)  # passed to containers by name, never written into a command
 
 
@@ -174,7 +173,10 @@ def log_options(engine: str) -> list[str]:
 def _wait_ready(port: int, what: str, alive: Callable[[], bool]) -> None:
     try:
         wait_until(
-            lambda: http_ok(f"http://127.0.0.1:{port}/readyz"), READY_TIMEOUT_S, what, alive=alive
+            lambda: http_ok(f"http://127.0.0.1:{port}/readyz"),
+            settings().ready_timeout_s,
+            what,
+            alive=alive,
         )
     except (RuntimeError, TimeoutError, EngineError) as exc:
         raise SlotFailed(str(exc)) from exc

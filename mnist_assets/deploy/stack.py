@@ -23,7 +23,6 @@ from mnist_assets.deploy.gateway import Gateway
 from mnist_assets.deploy.probes import auth_headers, http_ok, port_in_use, wait_until
 from mnist_assets.deploy.processes import Supervisor
 from mnist_assets.deploy.slots import (
-    READY_TIMEOUT_S,
     ContainerSlots,
     ProcessSlots,
     SlotFailed,
@@ -35,7 +34,11 @@ from mnist_assets.settings import settings
 
 GATEWAY, PROMETHEUS = "gateway", "prometheus"
 SLOTS = ("blue", "green")
-LOCK_TIMEOUT_S = 2 * READY_TIMEOUT_S  # another change may be waiting for its bento to start
+
+
+def lock_timeout_s() -> float:
+    """How long a change waits for another's lock: that one may be waiting for its bento."""
+    return 2.0 * settings().ready_timeout_s
 
 
 class DeployError(RuntimeError):
@@ -85,7 +88,7 @@ class Deployment:
 
     def choose_runner(self, runner: str) -> None:
         """Run the next release with ``runner`` (the live one moves at the next serve)."""
-        with change_lock(self.run_dir, LOCK_TIMEOUT_S):
+        with change_lock(self.run_dir, lock_timeout_s()):
             state = self.state()
             state.target = runner
             state.save(self.state_file)
@@ -108,7 +111,7 @@ class Deployment:
 
         Holds the deployment's lock: no other deploy, rollback or undeploy interleaves.
         """
-        with change_lock(self.run_dir, LOCK_TIMEOUT_S):
+        with change_lock(self.run_dir, lock_timeout_s()):
             return self._serve(bento, model_version, rollback)
 
     def _serve(self, bento: str, model_version: str, rollback: bool) -> Release:
@@ -153,7 +156,7 @@ class Deployment:
 
     def stop(self) -> list[str]:
         """Stop every process and container this deployment started; the names that ran."""
-        with change_lock(self.run_dir, LOCK_TIMEOUT_S):
+        with change_lock(self.run_dir, lock_timeout_s()):
             stopped = [name for name in self.supervisor.names() if self.supervisor.stop(name)]
             for engine in (Engine(name) for name in ENGINES if shutil.which(name)):
                 # A docker client without a daemon started nothing: its error is no failure.
@@ -163,7 +166,7 @@ class Deployment:
 
     def roll_back(self) -> Release:
         """Serve the release that served before the live one; history read under the lock."""
-        with change_lock(self.run_dir, LOCK_TIMEOUT_S):
+        with change_lock(self.run_dir, lock_timeout_s()):
             state = self._reconciled(self.state())
             if not state.history:
                 raise DeployError("no earlier release to go back to")

@@ -62,6 +62,7 @@ def test_every_failed_step_leaves_the_live_release_and_rollback_goes_one_back(
         override.write_text("no_such_section: {ring_size: 1}\n")
         with monkeypatch.context() as patch:
             patch.setenv("MNIST_MONITORING_CONFIG", str(override))
+            patch.setenv("MNIST_READY_TIMEOUT_S", "30")  # ready in ~10 s when it works
             with pytest.raises(DeployError, match="the previous release keeps serving"):
                 deployment.serve(third, "23")
         _attempt_left_nothing(deployment, second)
