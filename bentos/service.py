@@ -80,6 +80,7 @@ class MnistService:
         self.recent = InputRing(self.recent_folder, worker, ring_size) if ring_size else None
         self.info = model_info(self.model_ref, self.predictor.runtime)
         metrics.MODEL_INFO.labels(version=self.info.model_version, tag=self.info.bento_model).set(1)
+        metrics.declare_digits()
         # Everything loaded so far lives as long as the worker: keep the garbage collector's full
         # collections from walking it (hundreds of thousands of objects of torch, ONNX Runtime
         # and BentoML) in the middle of a request.

@@ -35,13 +35,29 @@ class PrometheusApi:
             with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec B310
                 body = json.loads(response.read())
         except urllib.error.HTTPError as exc:
-            body = json.loads(exc.read() or b"{}")
+            body = _error_body(exc)
         except OSError as exc:
             raise PrometheusError(f"Prometheus at {self.url} is unreachable: {exc}") from exc
+        except ValueError as exc:
+            raise PrometheusError(f"{self.url} answered, but not as Prometheus: {exc}") from exc
         if body.get("status") != "success":
             raise PrometheusError(f"{expr}: {body.get('errorType')}: {body.get('error')}")
         result: list[dict[str, Any]] = body["data"]["result"]
         return result
+
+
+def _error_body(exc: urllib.error.HTTPError) -> dict[str, Any]:
+    """The API's JSON error, or one made from the status and text Prometheus sent instead.
+
+    Until its storage is open Prometheus answers every query ``503 Service Unavailable`` in
+    plain text: not yet ready, not a broken reply.
+    """
+    text = exc.read().decode(errors="replace")
+    try:
+        body: dict[str, Any] = json.loads(text)
+    except ValueError:
+        return {"errorType": f"HTTP {exc.code}", "error": text.strip() or exc.reason}
+    return body
 
 
 @dataclass(frozen=True)

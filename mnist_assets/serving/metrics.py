@@ -11,6 +11,7 @@ from mnist_assets.constants import (
     METRIC_MODEL_INFO,
     METRIC_PREDICTIONS,
 )
+from mnist_assets.ml.data.dataset import NUM_CLASSES
 from mnist_assets.ml.monitoring.drift import CONFIDENCE_BINS, MEAN_BINS, MEAN_RANGE, upper_edges
 from mnist_assets.serving.schemas import Prediction
 
@@ -68,6 +69,17 @@ LATENCY_BUCKETS = (
     2.5,
     10.0,
 )
+
+
+def declare_digits() -> None:
+    """Every digit's prediction series, at 0, before the first request.
+
+    Prometheus' ``increase()`` counts a series from its first scraped sample: a digit whose
+    series first appeared with traffic already in it would lose that traffic from the window
+    (and the live drift sensor would see a class mix that never happened).
+    """
+    for digit in range(NUM_CLASSES):
+        PREDICTIONS.labels(digit=str(digit))
 
 
 def observe(pixels: np.ndarray, predictions: list[Prediction]) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import bentoml
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from mnist_assets.deploy.bentos import build_bento
 from mnist_assets.ml.data.splits import MnistSplits
@@ -78,6 +79,16 @@ def _post(url: str, body: dict, token: str | None = None) -> tuple[int, dict]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+
+
+def test_every_digit_is_counted_from_zero_before_the_first_prediction(server: str) -> None:
+    # First in this module: no request has predicted anything yet. A series Prometheus first
+    # scrapes with traffic in it loses that traffic from increase() (the live drift window).
+    with urllib.request.urlopen(f"{server}/metrics", timeout=5) as response:
+        families = {f.name: f for f in text_string_to_metric_families(response.read().decode())}
+    samples = families["mnist_predictions"].samples
+    counted = {s.labels["digit"]: s.value for s in samples if s.name.endswith("_total")}
+    assert counted == {str(digit): 0.0 for digit in range(10)}
 
 
 def test_predictions_over_http_and_with_the_bentoml_client(
