@@ -129,6 +129,10 @@ benchmark-devices: install ## Training speed per device: CPU, and on a GPU eager
 image: install ## Build the container image of the champion's bento, tagged with its version and latest
 	mnist-assets image
 
+.PHONY: images
+images: install ## Build the production compose file's images: code location, MLflow, Postgres, Prometheus
+	mnist-assets images
+
 .PHONY: prod-up
 prod-up: install ## Dagster's production topology: Postgres, code server, webserver, daemon, MLflow
 	@bash deploy/install-system-tools.sh

@@ -92,6 +92,15 @@ def _parser() -> argparse.ArgumentParser:
         "a container, or as processes (local)",
     )
     deploy.set_defaults(handler=_lazy("deploy", "deploy", "run_config", "target"))
+    up = commands.add_parser("prod-up", help="start Dagster's production topology on Postgres")
+    up.add_argument(
+        "--target",
+        choices=("auto", "container", "local"),
+        default="auto",
+        help="containers from docker-compose.prod.yml when an engine and compose work (auto, "
+        "the default), always containers, or processes of this machine (local)",
+    )
+    up.set_defaults(handler=_lazy("prod", "prod_up", "target"))
     down = commands.add_parser("prod-down", help="stop the production topology")
     down.add_argument("--purge", action="store_true", help="also delete its Postgres cluster")
     down.set_defaults(handler=_lazy("prod", "prod_down", "purge"))
@@ -113,8 +122,8 @@ def _parser() -> argparse.ArgumentParser:
         ("image", "deploy", "image", "build the container image of the champion's bento"),
         ("dagster-ui", "ui", "dagster_ui", "the Dagster UI and daemon (dagster dev)"),
         ("mlflow-ui", "ui", "mlflow_ui", "the MLflow tracking server and UI, local store"),
-        ("prod-up", "prod", "prod_up", "start Dagster's production topology on Postgres"),
         ("prod-status", "prod", "prod_status", "show which production processes run"),
+        ("images", "prod", "images", "build the production compose file's images"),
     ):
         commands.add_parser(name, help=help_text).set_defaults(handler=_lazy(module, function))
     return parser

@@ -66,9 +66,22 @@ class Engine:
         """Bytes the image takes once unpacked."""
         return int((self.inspect("image", ref) or {"Size": 0})["Size"])
 
-    def build(self, context: Path, tag: str, timeout: float = 1800) -> None:
-        """Build ``context``'s Containerfile offline, keeping no intermediate layers."""
-        args = ["build", "--network", "none", "-f", str(context / "Containerfile"), "-t", tag]
+    def build(
+        self,
+        context: Path,
+        tag: str,
+        timeout: float = 1800,
+        network: bool = False,
+        build_args: dict[str, str] | None = None,
+    ) -> None:
+        """Build ``context``'s Containerfile, keeping no intermediate layers.
+
+        Offline unless ``network`` (Debian's packages come from Debian's mirror).
+        """
+        args = ["build", "-f", str(context / "Containerfile"), "-t", tag]
+        args += [] if network else ["--network", "none"]
+        for name, value in (build_args or {}).items():
+            args += ["--build-arg", f"{name}={value}"]
         if self.name == "podman":
             # The docker format keeps HEALTHCHECK; one layer per build, no cache left behind.
             args += ["--format", "docker", "--layers=false"]

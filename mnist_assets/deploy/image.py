@@ -2,18 +2,14 @@
 
 The build context holds a BentoML store with just that bento and its model, and the wheels of
 the requirements the served runtime needs: an ONNX variant gets no PyTorch, the eager model no
-ONNX Runtime. Wheels are resolved here, with this environment's versions as constraints, so the
-image runs what the tests ran and its build needs no network. Build-time code: it never ships
+ONNX Runtime (wheels resolved here: mnist_assets.deploy.wheels). Build-time code: it never ships
 inside a bento.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +17,8 @@ from pathlib import Path
 
 import bentoml
 
-from mnist_assets.deploy.engines import Engine, EngineError
+from mnist_assets.deploy.engines import Engine
+from mnist_assets.deploy.wheels import resolve_wheels
 from mnist_assets.serving.model_store import RUNTIME_LABEL
 from mnist_assets.settings import settings
 
@@ -83,7 +80,7 @@ def ensure_image(
         model_tag = lay_out(bento, context / "store")
         runtime = bentoml.models.get(model_tag).info.labels.get(RUNTIME_LABEL, "pytorch")
         requirements = needed(_requirements(bento), runtime)
-        _wheels(requirements, context / "wheels")
+        resolve_wheels(requirements, context / "wheels")
         (context / "Containerfile").write_text(
             CONTAINERFILE.format(
                 base=base(),
@@ -119,20 +116,6 @@ def needed(requirements: list[str], runtime: str) -> list[str]:
 def _requirements(bento: bentoml.Bento) -> list[str]:
     lines = (Path(bento.path) / "env" / "python" / "requirements.txt").read_text().splitlines()
     return sorted({line.strip() for line in lines if line.strip() and not line.startswith("#")})
-
-
-def _wheels(requirements: list[str], folder: Path) -> None:
-    """Wheels of ``requirements`` and their dependencies, pinned to this environment's versions."""
-    folder.mkdir(parents=True)
-    (folder / "requirements.txt").write_text("\n".join(requirements) + "\n")
-    installed = {d.metadata["Name"]: d.version for d in importlib.metadata.distributions()}
-    constraints = folder.parent / "constraints.txt"
-    constraints.write_text("".join(f"{name}=={v}\n" for name, v in sorted(installed.items())))
-    command = [sys.executable, "-m", "pip", "wheel", "-q", "-w", str(folder)]
-    command += ["-r", str(folder / "requirements.txt"), "-c", str(constraints)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
-    if done.returncode != 0:
-        raise EngineError(f"pip wheel failed: {done.stderr[-1500:]}")
 
 
 def _name(requirement: str) -> str:
