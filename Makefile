@@ -189,7 +189,7 @@ test: install ## Run the whole test suite, integration tests included
 	@{ bash deploy/install-container-engine.sh && { docker info >/dev/null 2>&1 \
 		|| bash deploy/install-system-tools.sh podman-compose:podman-compose; }; } \
 		|| echo "No container engine: the container test is skipped (CI installs one)."
-	pytest --timeout=900
+	pytest --timeout=900 --durations=15
 
 .PHONY: coverage
 coverage: install ## The fast tests with line coverage of mnist_assets/: the total, and an HTML report in htmlcov/
