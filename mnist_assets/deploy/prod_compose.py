@@ -22,11 +22,10 @@ import yaml
 
 from mnist_assets.deploy.base_image import base_image
 from mnist_assets.deploy.engines import Engine, EngineError
-from mnist_assets.deploy.postgres import Postgres
 from mnist_assets.deploy.probes import http_ok, wait_until
 from mnist_assets.deploy.processes import Supervisor
 from mnist_assets.deploy.prod_images import ensure_images
-from mnist_assets.deploy.topology import CONFIG_DIR, READY_TIMEOUT_S, Ports
+from mnist_assets.deploy.topology import CONFIG_DIR, READY_TIMEOUT_S, Topology
 from mnist_assets.env import shipped_dir
 
 COMPOSE_FILE = shipped_dir() / "deploy" / "docker-compose.prod.yml"
@@ -56,12 +55,12 @@ def run_label(run_dir: Path) -> str:
 
 
 @dataclass(frozen=True)
-class ComposeTopology:
-    """The compose topology of one run folder, on one engine."""
+class ComposeTopology(Topology):
+    """The topology of one run folder as compose containers on one engine.
 
-    run_dir: Path
-    host: str
-    ports: Ports
+    The same ports, Postgres password and URLs as the processes of :class:`Topology`.
+    """
+
     engine: Engine
     compose: tuple[str, ...]
 
@@ -76,18 +75,6 @@ class ComposeTopology:
     @property
     def socket(self) -> Path:
         return self.run_dir / "podman.sock" if self.engine.name == "podman" else DOCKER_SOCKET
-
-    @property
-    def postgres(self) -> Postgres:
-        return Postgres(self.run_dir, self.host, self.ports.postgres)
-
-    @property
-    def webserver_url(self) -> str:
-        return f"http://{self.host}:{self.ports.webserver}"
-
-    @property
-    def mlflow_url(self) -> str:
-        return f"http://{self.host}:{self.ports.mlflow}"
 
     def up(self, say: Callable[[str], None] = print) -> None:
         """Build or find the images, start the Docker API and the services; wait until ready."""

@@ -14,8 +14,9 @@ from pathlib import Path
 import psycopg2
 import pytest
 from dagster_graphql import DagsterGraphQLClient
+from mlflow.tracking import MlflowClient
 
-from mnist_assets.constants import REGISTERED_MODEL_NAME
+from mnist_assets.constants import CHAMPION_ALIAS, REGISTERED_MODEL_NAME
 from mnist_assets.deploy.engines import detect
 from mnist_assets.deploy.probes import free_port
 from mnist_assets.deploy.prod_compose import project_of, run_label
@@ -152,6 +153,15 @@ def test_a_materialisation_launched_over_graphql_lands_in_postgres(
         REGISTERED_MODEL_NAME,
     )
     assert champion[0] == 1
+
+    if in_containers:  # prod-down then prod-up loses nothing: the state is on the host
+        run(["mnist-assets", "prod-down"], REPO_ROOT, topology)
+        run(["mnist-assets", "prod-up"], REPO_ROOT, topology, 600)
+        assert client.get_run_status(run_id).value == "SUCCESS"
+        mlflow = MlflowClient(f"http://127.0.0.1:{topology['MNIST_PROD_MLFLOW_PORT']}")
+        served = mlflow.get_model_version_by_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS)
+        assert served.version == "1"
+        assert mlflow.list_artifacts(served.run_id)  # the artefacts, through the server
 
 
 def _postgres(topology: dict[str, str]) -> str:
