@@ -4,7 +4,7 @@ import shutil
 import sys
 
 from mnist_assets.deploy.engines import EngineError, detect
-from mnist_assets.deploy.exposure import ExposureRefused, check_exposure
+from mnist_assets.deploy.exposure import ExposureRefused, check_exposure, is_loopback
 from mnist_assets.deploy.prod_compose import ComposeTopology, compose_command
 from mnist_assets.deploy.topology import Ports, Topology
 from mnist_assets.settings import settings
@@ -22,6 +22,12 @@ def containers(target: str = "auto") -> tuple[ComposeTopology | None, str]:
     """The compose topology when ``target`` allows it and an engine and compose work; and why."""
     if target == "local":
         return None, "asked for processes"
+    if not is_loopback(settings().bind_host):
+        # The processes run MLflow's basic-auth app beyond loopback; the compose file does not.
+        why = f"MNIST_BIND_HOST={settings().bind_host}: the containers' MLflow binds loopback only"
+        if target == "container":
+            raise EngineError(f"no container topology: {why}")
+        return None, why
     engine, why = detect()
     compose = compose_command(engine) if engine is not None else None
     if engine is not None and compose is None:

@@ -83,7 +83,8 @@ class ComposeTopology(Topology):
         )
         for folder, owner in OWNERS.items():
             (self.volumes / folder).mkdir(parents=True, exist_ok=True)
-            os.chown(self.volumes / folder, owner, owner)
+            if os.geteuid() == 0:  # else the folders are the user's, as the engine maps them
+                os.chown(self.volumes / folder, owner, owner)
         self._write_instance()
         self._start_api()
         env = {
