@@ -65,6 +65,10 @@ rollback: install ## Serve the previous bento again and move the MLflow champion
 dev: install ## Start the Dagster UI and daemon on http://127.0.0.1:3000
 	mnist-assets dagster-ui
 
+.PHONY: review
+review: install ## Label drift episodes in the browser on http://127.0.0.1:8300 and send them for training
+	mnist-assets review
+
 .PHONY: data
 data: install ## Materialise raw_mnist and mnist_splits (MNIST_SOURCE picks the source)
 	@$(TOOL_HOMES) dagster asset materialize -m mnist_assets.definitions --select $(DATA_ASSETS)

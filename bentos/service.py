@@ -2,6 +2,7 @@
 
 import gc
 from functools import partial
+from http import HTTPStatus
 from pathlib import Path
 from typing import Annotated, cast
 
@@ -31,9 +32,12 @@ from mnist_assets.serving.multipart_guard import MULTIPART, declared_inputs
 from mnist_assets.serving.openapi import CompletedOpenApi, completed
 from mnist_assets.serving.schemas import (
     BatchPrediction,
+    FeedbackAnswer,
     Health,
     Image,
     Images,
+    Label,
+    LabelledInputs,
     ModelInfo,
     Prediction,
     RecentInputs,
@@ -64,23 +68,29 @@ class MnistService:
 
     def __init__(self) -> None:
         from mnist_assets.ml.monitoring.drift import BatchStatistics
+        from mnist_assets.serving.feedback import FeedbackBook
         from mnist_assets.serving.live_drift import LiveDrift
         from mnist_assets.serving.model_store import DRIFT_REFERENCE, load_predictor, model_info
-        from mnist_assets.serving.recent_inputs import InputRing, server_folder
+        from mnist_assets.serving.prediction_log import PredictionRing, server_folder
 
         # The variant mnist_bento packed: int8 ONNX Runtime when it kept the accuracy (PyTorch
         # is then never imported), one thread per worker: small convs gain nothing from more.
         self.predictor = load_predictor(self.model_ref)
         self.drift = LiveDrift(BatchStatistics.load(Path(self.model_ref.path) / DRIFT_REFERENCE))
         metrics.DRIFT_SCORE.set(float("nan"))  # no score until a window of traffic has arrived
-        # The recent inputs the drift sensor saves for labelling (monitoring.yaml, review).
-        ring_size = env.monitoring_settings()["review"]["ring_size"]
-        self.recent_folder = server_folder(settings().bentoml_home / "recent_inputs")
+        # Every prediction, with its id, for feedback and for labelling drifted traffic
+        # (monitoring.yaml: feedback, review), in files every worker of this server reads.
+        watch = env.monitoring_settings()["feedback"]
+        self.log_folder = server_folder(settings().bentoml_home / "predictions")
         worker = bentoml.server_context.worker_index or 0
-        self.recent = InputRing(self.recent_folder, worker, ring_size) if ring_size else None
+        self.ring = PredictionRing(self.log_folder, worker, watch["capacity"])
+        self.feedback_book = FeedbackBook(
+            self.log_folder, watch["window_minutes"] * 60, watch["accuracy_window"]
+        )
         self.info = model_info(self.model_ref, self.predictor.runtime)
         metrics.MODEL_INFO.labels(version=self.info.model_version, tag=self.info.bento_model).set(1)
-        metrics.declare_digits()
+        metrics.TEST_ACCURACY.set(self.info.test_accuracy)
+        metrics.declare_series()
         # Everything loaded so far lives as long as the worker: keep the garbage collector's full
         # collections from walking it (hundreds of thousands of objects of torch, ONNX Runtime
         # and BentoML) in the middle of a request.
@@ -94,19 +104,20 @@ class MnistService:
 
         self.heap.tick()
         probabilities = softmax(self.predictor.logits(pixels[:, None]))
+        digits, confidences = probabilities.argmax(1), probabilities.max(1)
+        ids = self.ring.add(pixels, digits, confidences)
         predictions = [
             Prediction(
+                id=prediction_id,
                 digit=int(row.argmax()),
                 confidence=float(row.max()),
                 probabilities=row.tolist(),
                 below_threshold=bool(row.max() < threshold),
             )
-            for row in probabilities
+            for prediction_id, row in zip(ids, probabilities, strict=True)
         ]
         metrics.observe(pixels, predictions)
-        if self.recent is not None:
-            self.recent.add(pixels)
-        score = self.drift.update(pixels, probabilities.argmax(1), probabilities.max(1))
+        score = self.drift.update(pixels, digits, confidences)
         if score is not None:
             metrics.DRIFT_SCORE.set(score)
         return predictions
@@ -139,6 +150,28 @@ class MnistService:
             raise bentoml.exceptions.InvalidArgument(f"image: {exc}") from exc
         return self.classify(pixels[None], confidence_threshold)[0]
 
+    @bentoml.api(route="/feedback")
+    async def feedback(self, id: str, label: Label) -> FeedbackAnswer:
+        """The true digit of an earlier prediction, named by the ``id`` it was answered with."""
+        from mnist_assets.serving.feedback import AlreadyLabelled, UnknownPrediction
+
+        try:
+            outcome = self.feedback_book.record(id, label)
+        except UnknownPrediction as exc:
+            raise bentoml.exceptions.NotFound(str(exc)) from exc
+        except AlreadyLabelled as exc:
+            raise LabelConflict(str(exc)) from exc
+        metrics.observe_feedback(outcome)
+        return FeedbackAnswer(
+            correct=outcome.correct, live_accuracy=outcome.accuracy, labelled=outcome.labelled
+        )
+
+
+class LabelConflict(bentoml.exceptions.BentoMLException):
+    """A second label for one prediction: answered 409."""
+
+    error_code = HTTPStatus.CONFLICT
+
 
 async def _model_info(request: Request) -> JSONResponse:
     """GET /model/info: which model is serving and where it came from."""
@@ -147,11 +180,24 @@ async def _model_info(request: Request) -> JSONResponse:
 
 
 async def _recent_inputs(request: Request) -> JSONResponse:
-    """GET /inputs/recent: the inputs every worker kept, for labelling drifted traffic."""
-    from mnist_assets.serving.recent_inputs import read_rings
+    """GET /inputs/recent: what every worker kept, and what feedback labelled, for labelling."""
+    from mnist_assets.serving.prediction_log import read_recent
 
-    images, workers = read_rings(_worker().recent_folder)
-    return JSONResponse(RecentInputs(images=images.tolist(), workers=workers).model_dump())
+    worker = _worker()
+    recent = read_recent(worker.log_folder, env.monitoring_settings()["review"]["recent"])
+    labelled = worker.feedback_book.labelled()
+    answer = RecentInputs(
+        images=recent.images.tolist(),
+        digits=recent.digits.tolist(),
+        confidences=recent.confidences.tolist(),
+        workers=recent.workers,
+        labelled=LabelledInputs(
+            images=labelled.images.tolist(),
+            labels=labelled.labels.tolist(),
+            digits=labelled.digits.tolist(),
+        ),
+    )
+    return JSONResponse(answer.model_dump())
 
 
 async def _health(request: Request) -> JSONResponse:
@@ -198,6 +244,7 @@ service = cast(bentoml.Service[MnistService], MnistService)
 #                         octet-stream, x-npy, multipart (PNGs)  the fast path (_batch_compact)
 #   POST /predict/image   multipart/form-data (one PNG or JPEG)  BentoML: predict_image, parts
 #                                                                checked first
+#   POST /feedback        application/json {"id", "label"}       BentoML: feedback
 #   GET  /model/info, /health, /inputs/recent (always a token)  the small app mounted below
 #   GET  /livez, /readyz, /metrics, /docs, /docs.json           BentoML (the document completed)
 # BentoML's declarations of /predict and /predict/batch give the OpenAPI schema and its clients.
@@ -244,6 +291,7 @@ service.add_asgi_middleware(
         gets=GETS,
         posts=COMPACT_OPENAPI,
         guarded=("/inputs/recent",),
+        answers={"/feedback": {"409": "The prediction was labelled already"}},
     ),
 )
 service.add_asgi_middleware(FastPath, fast=FAST, declared=declared_inputs(service.apis))

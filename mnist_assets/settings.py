@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     prometheus_port: Port = Field(9090, description="the deployment's Prometheus")
     dagster_port: Port = Field(3000, description="`make dev`'s Dagster UI")
     mlflow_port: Port = Field(5000, description="`make mlflow`'s tracking server and UI")
+    review_port: Port = Field(8300, description="`make review`'s labelling page")
     grafana_port: Port = Field(3001, description="Grafana in deploy/docker-compose.yml")
     prod_postgres_port: Port = Field(5432, description="`make prod-up`'s Postgres")
     prod_code_server_port: Port = Field(4266, description="`make prod-up`'s code server")

@@ -1,5 +1,6 @@
 """The service's monitoring endpoints without a model: ``/metrics`` counting traffic with the
-service's own metric names and buckets, and ``/inputs/recent`` holding the inputs it saw.
+service's own metric names and buckets, and ``/inputs/recent`` holding the inputs it saw and
+the inputs feedback labelled.
 
 The real prometheus_client exposition, fed with real digits, so the drift readers parse exactly
 what a served bento exposes.
@@ -44,6 +45,9 @@ class TrafficExporter:
             METRIC_MEAN_INTENSITY, "", buckets=MEAN_INTENSITY_BUCKETS, registry=self.registry
         )
         self.kept: list[np.ndarray] = []  # the inputs, as the service's ring keeps them
+        self.digits: list[int] = []
+        self.confidences: list[float] = []
+        self.labelled: dict[str, list] = {"images": [], "labels": [], "digits": []}
 
     def announce_model(self, version: str = "1") -> None:
         """Export the model gauge every served worker sets at start."""
@@ -56,6 +60,14 @@ class TrafficExporter:
             self.confidence.observe(float(confidence))
             self.mean.observe(float(image.mean()))
             self.kept.append(np.rint(image * 255.0).astype(np.uint8))
+            self.digits.append(int(digit))
+            self.confidences.append(float(confidence))
+
+    def label(self, pixels: np.ndarray, labels: np.ndarray, digits: np.ndarray) -> None:
+        """True labels sent back for inputs (``[N, 28, 28]`` bytes) the model called ``digits``."""
+        self.labelled["images"] += pixels.tolist()
+        self.labelled["labels"] += labels.tolist()
+        self.labelled["digits"] += digits.tolist()
 
 
 class _Endpoints(BaseHTTPRequestHandler):
@@ -65,8 +77,15 @@ class _Endpoints(BaseHTTPRequestHandler):
         if self.path == "/metrics":
             body, kind = generate_latest(self.exporter.registry), CONTENT_TYPE_LATEST
         elif self.path == "/inputs/recent":
-            images = [image.tolist() for image in self.exporter.kept]
-            body, kind = json.dumps({"images": images, "workers": 1}).encode(), "application/json"
+            exporter = self.exporter
+            recent = {
+                "images": [image.tolist() for image in exporter.kept],
+                "digits": exporter.digits,
+                "confidences": exporter.confidences,
+                "workers": 1,
+                "labelled": exporter.labelled,
+            }
+            body, kind = json.dumps(recent).encode(), "application/json"
         else:
             self.send_error(404)
             return

@@ -122,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
         ("image", "deploy", "image", "build the container image of the champion's bento"),
         ("dagster-ui", "ui", "dagster_ui", "the Dagster UI and daemon (dagster dev)"),
         ("mlflow-ui", "ui", "mlflow_ui", "the MLflow tracking server and UI, local store"),
+        ("review", "review", "review", "the labelling page over the drift episodes"),
         ("prod-status", "prod", "prod_status", "show which production processes run"),
         ("images", "prod", "images", "build the production compose file's images"),
     ):

@@ -7,12 +7,16 @@ import numpy as np
 
 from mnist_assets.constants import (
     METRIC_CONFIDENCE,
+    METRIC_LIVE_ACCURACY,
+    METRIC_LIVE_LABELS,
     METRIC_MEAN_INTENSITY,
     METRIC_MODEL_INFO,
     METRIC_PREDICTIONS,
+    METRIC_TEST_ACCURACY,
 )
 from mnist_assets.ml.data.dataset import NUM_CLASSES
 from mnist_assets.ml.monitoring.drift import CONFIDENCE_BINS, MEAN_BINS, MEAN_RANGE, upper_edges
+from mnist_assets.serving.feedback import Outcome
 from mnist_assets.serving.schemas import Prediction
 
 # Every drift bin's edge is a bucket bound, so Prometheus' counts re-bin exactly (plus finer
@@ -51,6 +55,28 @@ DRIFT_SCORE = bentoml.metrics.Gauge(
     # window. PromQL's max() skips NaN, so max(mnist_drift_score) is the worst scored window.
     multiprocess_mode="liveall",
 )
+FEEDBACK = bentoml.metrics.Counter(
+    name="mnist_feedback_total",
+    documentation="True labels sent back with POST /feedback, by whether the prediction was right",
+    labelnames=["outcome"],
+)
+# Live accuracy is computed by the worker that took the last label, from the log every worker
+# shares: the most recent value of any live worker is the server's.
+LIVE_ACCURACY = bentoml.metrics.Gauge(
+    name=METRIC_LIVE_ACCURACY,
+    documentation="Share right of the last labelled predictions (monitoring.yaml, feedback)",
+    multiprocess_mode="livemostrecent",
+)
+LIVE_LABELS = bentoml.metrics.Gauge(
+    name=METRIC_LIVE_LABELS,
+    documentation="How many labelled predictions live accuracy is over",
+    multiprocess_mode="livemostrecent",
+)
+TEST_ACCURACY = bentoml.metrics.Gauge(
+    name=METRIC_TEST_ACCURACY,
+    documentation="Test accuracy of the model serving, the figure it was promoted on",
+    multiprocess_mode="livemostrecent",
+)
 # Request latency buckets for BentoML's own histogram: a forward pass takes well under 1 ms.
 LATENCY_BUCKETS = (
     0.0002,
@@ -71,8 +97,8 @@ LATENCY_BUCKETS = (
 )
 
 
-def declare_digits() -> None:
-    """Every digit's prediction series, at 0, before the first request.
+def declare_series() -> None:
+    """Every digit's prediction series and both feedback outcomes, at 0, before any request.
 
     Prometheus' ``increase()`` counts a series from its first scraped sample: a digit whose
     series first appeared with traffic already in it would lose that traffic from the window
@@ -80,6 +106,15 @@ def declare_digits() -> None:
     """
     for digit in range(NUM_CLASSES):
         PREDICTIONS.labels(digit=str(digit))
+    for outcome in ("correct", "wrong"):
+        FEEDBACK.labels(outcome=outcome)
+
+
+def observe_feedback(outcome: Outcome) -> None:
+    """Count one label and publish the live accuracy it leaves."""
+    FEEDBACK.labels(outcome="correct" if outcome.correct else "wrong").inc()
+    LIVE_ACCURACY.set(outcome.accuracy)
+    LIVE_LABELS.set(outcome.labelled)
 
 
 def observe(pixels: np.ndarray, predictions: list[Prediction]) -> None:

@@ -29,13 +29,15 @@ def completed(
     gets: Mapping[str, type[BaseModel]],
     posts: Mapping[str, dict] | None = None,
     guarded: tuple[str, ...] = (),
+    answers: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict:
     """``spec`` completed in place.
 
     The mounted GET routes (``gets``: path -> answer model) are documented, the request bodies
     and query parameters middleware accepts on POST routes (``posts``: path -> ``{"content":
     {media type: ...}, "parameters": [...]}``) added, and the middleware's answers declared on
-    every operation they can reach. ``guarded`` paths need a token even when none is set.
+    every operation they can reach. ``guarded`` paths need a token even when none is set;
+    ``answers`` (path -> {status: description}) are a route's own errors BentoML cannot know.
     """
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     for path, model in gets.items():
@@ -55,7 +57,7 @@ def completed(
         operation.setdefault("parameters", []).extend(extra.get("parameters", []))
     for path, item in spec.get("paths", {}).items():
         for method, operation in item.items():
-            added = dict(ADDED) if method == "post" else {}
+            added = dict(ADDED) | dict((answers or {}).get(path, {})) if method == "post" else {}
             if "requestBody" in operation:  # a prediction without a body is refused, not empty
                 operation["requestBody"]["required"] = True
             if (token_required and not path.startswith(open_paths)) or path in guarded:

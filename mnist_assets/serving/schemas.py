@@ -17,8 +17,12 @@ Images = Annotated[list[Image], Field(min_length=1, max_length=MAX_BATCH)]
 
 
 class Prediction(BaseModel):
-    """The predicted digit, its probability, all ten, and whether it fell below the threshold."""
+    """The predicted digit, its probability, all ten, and whether it fell below the threshold.
 
+    ``id`` names the prediction to ``POST /feedback`` for a while (monitoring.yaml, feedback).
+    """
+
+    id: str
     digit: int
     confidence: float
     probabilities: list[float]
@@ -55,8 +59,33 @@ class Health(BaseModel):
     model_version: str
 
 
-class RecentInputs(BaseModel):
-    """The inputs the service's workers kept, oldest first per worker, as 28x28 bytes (0-255)."""
+Label = Annotated[int, Strict(), Field(ge=0, le=9, description="the true digit")]
+
+
+class FeedbackAnswer(BaseModel):
+    """The label was recorded: whether the prediction was right, and live accuracy now."""
+
+    correct: bool
+    live_accuracy: float
+    labelled: int  # labelled predictions live accuracy is over
+
+
+class LabelledInputs(BaseModel):
+    """Inputs whose true digit came back through ``POST /feedback``, oldest first."""
 
     images: list[list[list[int]]]
+    labels: list[int]
+    digits: list[int]  # what the model predicted
+
+
+class RecentInputs(BaseModel):
+    """The inputs the service's workers kept, and the inputs labelled through feedback.
+
+    Oldest first per worker, as 28x28 bytes (0-255), with what was predicted.
+    """
+
+    images: list[list[list[int]]]
+    digits: list[int]
+    confidences: list[float]
     workers: int  # how many workers' rings they come from
+    labelled: LabelledInputs

@@ -17,6 +17,7 @@ from mnist_assets.ml.data.splits import MnistSplits
 from mnist_assets.ml.evaluation.validation import DRIFT_REFERENCE_FILE
 from mnist_assets.ml.monitoring.drift import BatchStatistics
 from mnist_assets.monitoring.drift_watch import DriftState
+from mnist_assets.review.episode import Episode
 from mnist_assets_tests.traffic_exporter import TrafficExporter, serving_traffic
 
 DOWN = "http://127.0.0.1:9"  # nothing listens on the discard port
@@ -149,6 +150,9 @@ def test_drift_without_new_labels_saves_a_sample_for_labelling_and_trains_nothin
         )
         instance.report_runless_asset_event(splits_event)
         _inverted(exporter, splits)
+        # Five of the inverted digits came back labelled through POST /feedback.
+        feedback = 255 - splits.test.images[:5]
+        exporter.label(feedback, splits.test.labels[:5], np.zeros(5, dtype=int))
         watch = DriftWatch(
             prometheus_url=DOWN, service_url=url, review_dir=str(tmp_path), **watch_settings
         )
@@ -157,18 +161,31 @@ def test_drift_without_new_labels_saves_a_sample_for_labelling_and_trains_nothin
     (episode,) = tmp_path.iterdir()
     saved = sorted((episode / "unlabelled").glob("*.png"))
     assert result.skip_message.startswith("drift without new labels (drift ")
-    assert f"300 inputs saved for labelling in {episode / 'unlabelled'}" in result.skip_message
+    assert f"305 inputs saved for labelling in {episode / 'unlabelled'}" in result.skip_message
     assert "champion v1 was trained on the current splits" in result.skip_message
-    # The PNGs are the drifted inputs themselves, as bytes, loadable as a batch once labelled.
+    # The PNGs are the drifted inputs themselves, as bytes, loadable as a batch once labelled:
+    # the five labelled through feedback first, with their labels proposed, then 300 of the
+    # traffic (the labelled five not again), each with the model's guess.
     inverted = {(255 - image).tobytes() for image in splits.test.images}
-    assert len(saved) == 300
-    assert all(np.asarray(Image.open(png)).tobytes() in inverted for png in saved)
+    pixels = [np.asarray(Image.open(png)).tobytes() for png in saved]
+    assert len(saved) == 305 and len(set(pixels)) == 305
+    assert set(pixels) <= inverted
+    record = Episode(episode).record()
+    assert [i.feedback for i in record.inputs[:5]] == splits.test.labels[:5].tolist()
+    assert pixels[:5] == [image.tobytes() for image in feedback]
+    assert all(i.feedback is None and i.guess is not None for i in record.inputs[5:])
+    assert record.drift_score == observation_score(result) and record.live_accuracy is None
     # The episode is recorded on the service's asset.
     (observation,) = result.asset_events
     assert observation.asset_key == dg.AssetKey("mnist_service")
     assert observation.metadata["drift_episode"].value == episode.name
-    assert observation.metadata["inputs_saved"].value == 300
+    assert observation.metadata["inputs_saved"].value == 305
     assert observation.metadata["drift_score"].value > 1.0
+
+
+def observation_score(result: dg.SensorResult) -> float:
+    (observation,) = result.asset_events
+    return observation.metadata["drift_score"].value
 
 
 def test_drift_must_last_before_anything_is_requested(

@@ -76,7 +76,15 @@ def test_the_fast_path_answers_as_bentomls_methods_do(
     }
     for route, (body, expected) in answers.items():
         fast = client.post(route, content=json.dumps(body).encode(), headers=JSON)
-        assert fast.status_code == 200 and fast.json() == expected
+        assert fast.status_code == 200 and _without_ids(fast.json()) == _without_ids(expected)
+
+
+def _without_ids(answer: dict) -> dict:
+    """An answer without its prediction ids, which name each prediction apart."""
+    if "predictions" in answer:
+        return {"predictions": [_without_ids(p) for p in answer["predictions"]]}
+    assert answer.pop("id")
+    return answer
 
 
 def test_an_unusual_body_pydantic_accepts_is_still_answered(service_class) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from mnist_assets.constants import TRAINING_RUN_TAG
+from mnist_assets.constants import BATCHES_TAG, DIGEST_SHOWN, TRAINING_RUN_TAG
 from mnist_assets.defs.automation.jobs import new_data_job
 from mnist_assets.defs.data.resources import MnistSourceResource
 from mnist_assets.env import automation_run_config, config_defaults
@@ -82,13 +82,16 @@ def new_data_sensor(
         quarantined = f"; quarantined {', '.join(rejected)}" if rejected else ""
         waiting = f"; could not store {', '.join(unstored)} (see the log)" if unstored else ""
         return dg.SkipReason(f"no new labelled batches in {inbox.incoming}{quarantined}{waiting}")
+    digests = [path.stem.split("-", 1)[1] for path in new]
+    tags = {
+        TRAINING_RUN_TAG: "new_data",
+        "mnist/new_batches": str(len(new)),
+        # Which batches, by content hash: the labelling page finds the run its batch started.
+        BATCHES_TAG: " ".join(digest[:DIGEST_SHOWN] for digest in digests),
+    }
     return dg.SensorResult(
         run_requests=[
-            dg.RunRequest(
-                run_key=_run_key([path.stem.split("-", 1)[1] for path in new]),
-                run_config=automation_run_config(),
-                tags={TRAINING_RUN_TAG: "new_data", "mnist/new_batches": str(len(new))},
-            )
+            dg.RunRequest(run_key=_run_key(digests), run_config=automation_run_config(), tags=tags)
         ],
         cursor=new[-1].name,
     )

@@ -5,6 +5,7 @@ The sensor saves a sample of it for labelling, and retrains once labelled data h
 
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -17,14 +18,16 @@ from mnist_assets.defs.shared.registry import ModelRegistry
 from mnist_assets.env import automation_run_config, config_defaults, monitoring_settings, state_path
 from mnist_assets.ml.monitoring.drift import drift_score
 from mnist_assets.monitoring.drift_watch import Decision, DriftPolicy, DriftState, decide
+from mnist_assets.monitoring.live_accuracy import live_accuracy
 from mnist_assets.monitoring.prometheus import PrometheusApi, PrometheusError
-from mnist_assets.monitoring.review import ReviewSample, ReviewUnavailable, save_review_sample
 from mnist_assets.monitoring.traffic import (
     TrafficCounts,
     TrafficUnavailable,
     from_prometheus,
     from_service,
 )
+from mnist_assets.review.episode import EpisodeRecord
+from mnist_assets.review.sample import ReviewSample, ReviewUnavailable, save_review_sample
 from mnist_assets.settings import settings
 
 _DRIFT = monitoring_settings()["drift"]
@@ -57,14 +60,20 @@ class DriftWatch(dg.ConfigurableResource):
             min_images=self.min_images,
         )
 
-    def save_review(self, episode: str) -> ReviewSample:
+    def review_root(self) -> Path:
+        """Where drift episodes are saved."""
+        if self.review_dir:
+            return state_path(self.review_dir)
+        return settings().data_root / _REVIEW["folder"]
+
+    def save_review(self, episode: str, record: EpisodeRecord) -> ReviewSample:
         """Save a sample of the service's recent inputs under ``<review dir>/<episode>``."""
-        root = (
-            state_path(self.review_dir)
-            if self.review_dir
-            else settings().data_root / _REVIEW["folder"]
-        )
-        return save_review_sample(self.service_url, root / episode, self.review_sample_size)
+        folder = self.review_root() / episode
+        return save_review_sample(self.service_url, folder, self.review_sample_size, record)
+
+    def live_accuracy(self) -> tuple[float | None, int | None]:
+        """Live accuracy from Prometheus, and how many labels it is over (Nones when unknown)."""
+        return live_accuracy(PrometheusApi(self.prometheus_url))
 
     def read(
         self, snapshot: dict[str, Any] | None
@@ -119,7 +128,9 @@ def live_drift_sensor(
     # Sustained drift: an episode. Its inputs go to review; labels, not the same data again,
     # are what a retrain needs.
     episode = time.strftime("drift-%Y%m%dT%H%M%SZ", time.gmtime(now))
-    saved, observation = _review(context, drift_watch, episode, decision, score, source)
+    accuracy, labels = drift_watch.live_accuracy()
+    record = EpisodeRecord(now, score, drift_watch.threshold, source, accuracy, labels)
+    saved, observation = _review(context, drift_watch, episode, decision, record)
     if why := no_new_labels(context.instance, model_registry):
         skip = f"drift without new labels ({decision.reason}): {saved}; {why}"
         context.log.warning(skip)
@@ -142,19 +153,21 @@ def _review(
     watch: DriftWatch,
     episode: str,
     decision: Decision,
-    score: float,
-    source: str,
+    record: EpisodeRecord,
 ) -> tuple[str, dg.AssetObservation]:
     """Save the episode's sample; what was saved, in words, and the episode as an observation."""
     metadata: dict[str, Any] = {
         "drift_episode": episode,
-        "drift_score": dg.MetadataValue.float(score),
+        "drift_score": dg.MetadataValue.float(float(record.drift_score or 0.0)),
         "threshold": dg.MetadataValue.float(watch.threshold),
-        "window": source,
+        "window": record.window,
         "decision": decision.reason,
     }
+    if record.live_accuracy is not None:
+        metadata["live_accuracy"] = dg.MetadataValue.float(record.live_accuracy)
+        metadata["live_accuracy_labels"] = dg.MetadataValue.int(record.live_labels or 0)
     try:
-        sample = watch.save_review(episode)
+        sample = watch.save_review(episode, record)
     except (ReviewUnavailable, OSError) as exc:
         saved = f"no inputs saved for labelling ({exc})"
         context.log.warning(saved)
