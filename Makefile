@@ -160,10 +160,8 @@ repro: install ## Run the DVC pipeline (its stages call Dagster)
 	@$(TOOL_HOMES) $(DVC) repro
 
 .PHONY: screenshots
-screenshots: install ## Photograph the Dagster lineage and the champion's MLflow run into docs/ (needs chromium)
-	@$(BIN)/pip install -q $$($(PYTHON) -c "import tomllib; \
-		print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['docs'])") \
-		2> >(grep -v 'is ignored: it is neither' >&2)
+screenshots: install ## Photograph the Dagster lineage, the MLflow run, the labelling page and the dashboard into docs/
+	@bash deploy/install-system-tools.sh chromium:chromium
 	python docs/screenshots.py
 
 .PHONY: lint
@@ -190,6 +188,7 @@ format: install ## Format the code with ruff
 .PHONY: test
 test: install ## Run the whole test suite, integration tests included
 	@bash deploy/install-system-tools.sh
+	@bash deploy/install-system-tools.sh chromium:chromium  # the browser tests
 	@{ bash deploy/install-container-engine.sh && { docker info >/dev/null 2>&1 \
 		|| bash deploy/install-system-tools.sh podman-compose:podman-compose; }; } \
 		|| echo "No container engine: the container test is skipped (CI installs one)."

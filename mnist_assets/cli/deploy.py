@@ -188,6 +188,8 @@ def _print_summary(deployment: Deployment, seconds: float) -> None:
         ("API docs", f"{url}/  (Swagger UI; OpenAPI at {url}/docs.json)"),
         ("metrics", f"{url}/metrics"),
         ("prometheus", deployment.prometheus.url),
+        ("dashboard", f"{deployment.prometheus.dashboard_url}  (Prometheus' console page)"),
+        ("labelling", f"http://{settings().bind_host}:{settings().review_port}/  (make review)"),
         ("dagster UI", f"{settings().dagster_ui_url}  (make dev)"),
         ("mlflow UI", f"{settings().mlflow_ui_url}  (make mlflow)"),
         ("logs", str(deployment.supervisor.log_file("gateway").parent)),

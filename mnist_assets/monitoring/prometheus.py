@@ -15,6 +15,7 @@ from mnist_assets.env import shipped_dir
 
 CONFIG_DIR = shipped_dir() / "deploy" / "prometheus"  # also mounted by the compose files
 JOB = "mnist_service"
+DASHBOARD_PATH = "consoles/mnist.html"
 
 
 class PrometheusError(RuntimeError):
@@ -91,9 +92,17 @@ class Prometheus:
             f"--config.file={self.home / 'prometheus.yml'}",
             f"--storage.tsdb.path={self.home / 'data'}",
             f"--web.listen-address={self.host}:{self.port}",
+            # The dashboard that runs where no Grafana does: /consoles/mnist.html.
+            f"--web.console.templates={CONFIG_DIR / 'consoles'}",
+            f"--web.console.libraries={CONFIG_DIR / 'console_libraries'}",
             # No --web.enable-lifecycle: anyone reaching the port could stop monitoring with
             # POST /-/quit. Config changes are picked up on SIGHUP (and targets from their file).
         ]
+
+    @property
+    def dashboard_url(self) -> str:
+        """The console page with the dashboard's panels."""
+        return f"{self.url}/{DASHBOARD_PATH}"
 
     @property
     def api(self) -> PrometheusApi:

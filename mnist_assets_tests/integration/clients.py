@@ -6,6 +6,8 @@ import threading
 import urllib.error
 import urllib.request
 
+import numpy as np
+
 
 def post_json(url: str, body: dict, headers: dict[str, str] | None = None) -> int:
     """POST ``body`` as JSON (with ``headers``); the status code."""
@@ -17,6 +19,24 @@ def post_json(url: str, body: dict, headers: dict[str, str] | None = None) -> in
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
+
+
+def predict(url: str, image: object) -> dict:
+    """POST one image to ``url``/predict; the prediction (with its id)."""
+    body = json.dumps({"image": np.asarray(image).tolist()}).encode()
+    request = urllib.request.Request(
+        f"{url}/predict", body, {"content-type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def post_batch(url: str, images: np.ndarray) -> list[dict]:
+    """POST ``images`` as one JSON batch to ``url``; the predictions (with their ids)."""
+    body = json.dumps({"images": images.tolist()}).encode()
+    request = urllib.request.Request(url, body, {"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["predictions"]
 
 
 def get_json(url: str, headers: dict[str, str] | None = None) -> dict:

@@ -17,7 +17,8 @@ from mnist_assets.deploy.state import DeployState
 from mnist_assets.monitoring.prometheus import Prometheus
 from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.api_schema import assert_schemathesis_finds_nothing
-from mnist_assets_tests.integration.clients import Load, get_json, post_json
+from mnist_assets_tests.integration.browser import chromium, panels_without_data
+from mnist_assets_tests.integration.clients import Load, get_json, post_json, predict
 from mnist_assets_tests.integration.conftest import own_deployment, run
 from mnist_assets_tests.integration.processes import (
     any_process_mentions,
@@ -68,8 +69,11 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
 
         # Traffic: real digits one by one and in batches (enough for a drift score), one 400.
         pixels = splits.test.images.astype(np.float32) / 255.0
-        for image in pixels[:50]:
-            assert post_json(f"{url}/predict", {"image": image.tolist()}) == 200
+        ids = [predict(url, image)["id"] for image in pixels[:50]]
+        # Their true labels come back: live accuracy, once, whichever worker takes each.
+        for prediction_id, label in zip(ids, splits.test.labels[:50].tolist(), strict=True):
+            assert post_json(f"{url}/feedback", {"id": prediction_id, "label": label}) == 200
+        assert post_json(f"{url}/feedback", {"id": ids[0], "label": 1}) == 409
         # Enough for every worker (one per core) to fill its 1,024-image drift window.
         for start in range(0, 4096, 256):
             batch = pixels[np.arange(start, start + 256) % len(pixels)]
@@ -89,6 +93,12 @@ def test_deploy_serves_monitors_swaps_rolls_back_and_undeploys(
             prometheus.query(expr)  # raises PrometheusError when the expression is invalid
         drift = prometheus.query("max(mnist_drift_score)")
         assert float(drift[0]["value"][1]) < 0.25  # ordinary test digits do not drift
+        live = float(prometheus.query("max(mnist_live_accuracy)")[0]["value"][1])
+        assert live >= 0.8 and prometheus.query('mnist_feedback_total{outcome="correct"}')
+        # The dashboard that runs here: Prometheus' console page, every panel with data.
+        assert f"dashboard   {prometheus.dashboard_url}" in output
+        with chromium() as browser:
+            assert panels_without_data(browser, prometheus.dashboard_url) == []
 
         # Another server on the project's BentoML home (a benchmark, a manual `bentoml serve`)
         # starts and stops: the live slot's metrics keep counting.

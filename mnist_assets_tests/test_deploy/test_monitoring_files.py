@@ -10,6 +10,8 @@ import yaml
 
 from mnist_assets import env
 from mnist_assets.env import config_defaults
+from mnist_assets.monitoring.dashboards import CONSOLE_FILE, GRAFANA_FILE, generated
+from mnist_assets.monitoring.panels import PANELS
 from mnist_assets.settings import settings
 from mnist_assets_tests import REPO_ROOT
 
@@ -37,7 +39,7 @@ def test_prometheus_config_and_rules_pass_promtool() -> None:
     config = DEPLOY / "prometheus" / "prometheus.yml"
     done = _promtool("check", "config", str(config))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "SUCCESS: 6 rules found" in done.stdout
+    assert f"SUCCESS: {len(ALERTS['groups'][0]['rules'])} rules found" in done.stdout
 
 
 @pytest.mark.parametrize("service", sorted(COMPOSE["services"]))
@@ -96,6 +98,30 @@ def test_the_drift_alert_fires_where_the_drift_sensor_acts() -> None:
     (rule,) = [r for r in ALERTS["groups"][0]["rules"] if r["alert"] == "MnistInputDrift"]
     assert rule["expr"].endswith(f"> {drift['threshold']}")
     assert rule["for"] == f"{drift['sustained_minutes']}m"
+
+
+def test_the_live_accuracy_alert_fires_where_the_feedback_settings_say() -> None:
+    feedback = config_defaults("monitoring")["feedback"]
+    (rule,) = [r for r in ALERTS["groups"][0]["rules"] if r["alert"] == "MnistLiveAccuracyLow"]
+    assert (
+        f'< max(mnist_model_test_accuracy{{job="mnist_service"}}) - {feedback["margin"]} '
+        in (rule["expr"])
+    )
+    assert rule["expr"].endswith(f">= {feedback['min_labels']}")
+
+
+def test_the_dashboard_and_the_console_page_are_generated_from_the_panel_list() -> None:
+    for path, text in generated().items():
+        assert path.read_text() == text, (
+            f"{path} is stale: run `python -m mnist_assets.monitoring.dashboards`"
+        )
+    page = CONSOLE_FILE.read_text()
+    dashboard = json.loads(GRAFANA_FILE.read_text())
+    for panel in PANELS:  # every panel, with every query, on both
+        grafana = next(p for p in dashboard["panels"] if p["title"] == panel.title)
+        assert [t["expr"] for t in grafana["targets"]] == [q.expr for q in panel.queries]
+        assert f'data-panel="{panel.title}"' in page
+        assert all(json.dumps(q.expr) in page for q in panel.queries)
 
 
 def test_monitoring_settings_take_a_file_of_the_same_shape(

@@ -31,10 +31,11 @@ function save(cell, label) {
     body: JSON.stringify({ label }),
   })
     .then(async (response) => {
-      const body = await response.json();
-      if (!response.ok) throw new Error(body.error);
-      count.textContent = body.labelled;
+      if (!response.ok) throw new Error((await response.json()).error);
       cell.classList.remove("saving");
+      count.textContent = cells.filter(
+        (c) => c.dataset.label !== "" && !c.classList.contains("saving"),
+      ).length;
       error.hidden = true;
     })
     .catch((exc) => { error.textContent = `not saved: ${exc.message}`; error.hidden = false; })
