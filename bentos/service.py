@@ -1,8 +1,8 @@
 """The MNIST prediction service (BentoML 1.4 service API)."""
 
 import gc
+from collections.abc import Callable
 from functools import partial
-from http import HTTPStatus
 from pathlib import Path
 from typing import Annotated, cast
 
@@ -15,7 +15,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mnist_assets import env
 from mnist_assets.constants import BENTO_MODEL_NAME, BENTO_SERVICE_NAME
 from mnist_assets.serving import metrics
 from mnist_assets.serving.compact_batches import OPENAPI as COMPACT_OPENAPI
@@ -37,7 +36,6 @@ from mnist_assets.serving.schemas import (
     Image,
     Images,
     Label,
-    LabelledInputs,
     ModelInfo,
     Prediction,
     RecentInputs,
@@ -68,32 +66,23 @@ class MnistService:
 
     def __init__(self) -> None:
         from mnist_assets.ml.monitoring.drift import BatchStatistics
-        from mnist_assets.serving.feedback import FeedbackBook
+        from mnist_assets.serving.labelling import Labelling
         from mnist_assets.serving.live_drift import LiveDrift
         from mnist_assets.serving.model_store import DRIFT_REFERENCE, load_predictor, model_info
-        from mnist_assets.serving.prediction_log import PredictionRing, server_folder
 
         # The variant mnist_bento packed: int8 ONNX Runtime when it kept the accuracy (PyTorch
         # is then never imported), one thread per worker: small convs gain nothing from more.
         self.predictor = load_predictor(self.model_ref)
         self.drift = LiveDrift(BatchStatistics.load(Path(self.model_ref.path) / DRIFT_REFERENCE))
         metrics.DRIFT_SCORE.set(float("nan"))  # no score until a window of traffic has arrived
-        # Every prediction, with its id, for feedback and for labelling drifted traffic
-        # (monitoring.yaml: feedback, review), in files every worker of this server reads.
-        watch = env.monitoring_settings()["feedback"]
-        self.log_folder = server_folder(settings().bentoml_home / "predictions")
+        # Every prediction, with its id, for feedback and for labelling drifted traffic, in
+        # files every worker of this server reads.
         worker = bentoml.server_context.worker_index or 0
-        self.ring = PredictionRing(self.log_folder, worker, watch["capacity"])
-        self.feedback_book = FeedbackBook(
-            self.log_folder, watch["window_minutes"] * 60, watch["accuracy_window"]
-        )
+        self.labelling = Labelling.start(settings().bentoml_home / "predictions", worker)
         self.info = model_info(self.model_ref, self.predictor.runtime)
-        metrics.MODEL_INFO.labels(version=self.info.model_version, tag=self.info.bento_model).set(1)
-        metrics.TEST_ACCURACY.set(self.info.test_accuracy)
-        metrics.declare_series()
-        # Everything loaded so far lives as long as the worker: keep the garbage collector's full
-        # collections from walking it (hundreds of thousands of objects of torch, ONNX Runtime
-        # and BentoML) in the middle of a request.
+        metrics.announce(self.info)
+        # Everything loaded so far lives as long as the worker: keep full collections from
+        # walking it (torch's, ONNX Runtime's and BentoML's objects) in the middle of a request.
         gc.collect()
         gc.freeze()
         self.heap = FrozenHeap()  # and what requests leave behind, as they go
@@ -105,7 +94,7 @@ class MnistService:
         self.heap.tick()
         probabilities = softmax(self.predictor.logits(pixels[:, None]))
         digits, confidences = probabilities.argmax(1), probabilities.max(1)
-        ids = self.ring.add(pixels, digits, confidences)
+        ids = self.labelling.ring.add(pixels, digits, confidences)
         predictions = [
             Prediction(
                 id=prediction_id,
@@ -153,24 +142,7 @@ class MnistService:
     @bentoml.api(route="/feedback")
     async def feedback(self, id: str, label: Label) -> FeedbackAnswer:
         """The true digit of an earlier prediction, named by the ``id`` it was answered with."""
-        from mnist_assets.serving.feedback import AlreadyLabelled, UnknownPrediction
-
-        try:
-            outcome = self.feedback_book.record(id, label)
-        except UnknownPrediction as exc:
-            raise bentoml.exceptions.NotFound(str(exc)) from exc
-        except AlreadyLabelled as exc:
-            raise LabelConflict(str(exc)) from exc
-        metrics.observe_feedback(outcome)
-        return FeedbackAnswer(
-            correct=outcome.correct, live_accuracy=outcome.accuracy, labelled=outcome.labelled
-        )
-
-
-class LabelConflict(bentoml.exceptions.BentoMLException):
-    """A second label for one prediction: answered 409."""
-
-    error_code = HTTPStatus.CONFLICT
+        return self.labelling.record(id, label)
 
 
 async def _model_info(request: Request) -> JSONResponse:
@@ -181,23 +153,7 @@ async def _model_info(request: Request) -> JSONResponse:
 
 async def _recent_inputs(request: Request) -> JSONResponse:
     """GET /inputs/recent: what every worker kept, and what feedback labelled, for labelling."""
-    from mnist_assets.serving.prediction_log import read_recent
-
-    worker = _worker()
-    recent = read_recent(worker.log_folder, env.monitoring_settings()["review"]["recent"])
-    labelled = worker.feedback_book.labelled()
-    answer = RecentInputs(
-        images=recent.images.tolist(),
-        digits=recent.digits.tolist(),
-        confidences=recent.confidences.tolist(),
-        workers=recent.workers,
-        labelled=LabelledInputs(
-            images=labelled.images.tolist(),
-            labels=labelled.labels.tolist(),
-            digits=labelled.digits.tolist(),
-        ),
-    )
-    return JSONResponse(answer.model_dump())
+    return JSONResponse(_worker().labelling.recent().model_dump())
 
 
 async def _health(request: Request) -> JSONResponse:
@@ -257,21 +213,12 @@ FAST = {
         MULTIPART: _batch_compact,
     },
 }
-GETS: dict[str, type[BaseModel]] = {
-    "/model/info": ModelInfo,
-    "/inputs/recent": RecentInputs,
-    "/health": Health,
+GETS: dict[str, tuple[Callable, type[BaseModel]]] = {  # path: (handler, what it answers)
+    "/model/info": (_model_info, ModelInfo),
+    "/inputs/recent": (_recent_inputs, RecentInputs),
+    "/health": (_health, Health),
 }
-service.mount_asgi_app(
-    Starlette(
-        routes=[
-            Route("/model/info", _model_info),
-            Route("/inputs/recent", _recent_inputs),
-            Route("/health", _health),
-        ]
-    ),
-    path="/",
-)
+service.mount_asgi_app(Starlette(routes=[Route(p, h) for p, (h, _) in GETS.items()]), path="/")
 # Outermost first. Across every route: the size cap (also where no gateway stands in front, as
 # on Kubernetes) and the token; then the document, the prediction routes, the error shape.
 token = settings().api_token
@@ -288,7 +235,7 @@ service.add_asgi_middleware(
         completed,
         token_required=bool(token),
         open_paths=OPEN_PATHS,
-        gets=GETS,
+        gets={path: answer for path, (_, answer) in GETS.items()},
         posts=COMPACT_OPENAPI,
         guarded=("/inputs/recent",),
         answers={"/feedback": {"409": "The prediction was labelled already"}},

@@ -1,8 +1,10 @@
-"""The README's pictures: the lineage graph in the Dagster UI and the champion's MLflow run.
+"""The README's pictures: the lineage in the Dagster UI, the champion's MLflow run, the
+labelling page and the dashboard.
 
-`make screenshots` (after `make deploy` or `make pipeline`) starts the same servers as `make dev`
-and `make mlflow` over this project's state, on free ports, and has Playwright drive Debian's
-`chromium` to photograph them into docs/lineage.png and docs/mlflow-run.png.
+`make screenshots` (after `make deploy`) starts the same servers as `make dev`, `make mlflow`
+and `make review` over this project's state, on free ports, and has Playwright drive Debian's
+`chromium` to photograph them into docs/lineage.png, docs/mlflow-run.png and docs/review.png,
+and the deployment's Prometheus console page into docs/dashboard.png.
 """
 
 from __future__ import annotations
@@ -91,6 +93,31 @@ def photograph_run(browser: Any, mlflow: str, experiment_id: str, run_id: str) -
     page.close()
 
 
+def photograph_review(browser: Any, review: str) -> None:
+    """The newest drift episode's grid (the list of episodes while there is none)."""
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(review)
+    episode = page.locator("td a").first
+    if episode.count():
+        episode.click()
+        page.keyboard.press("ArrowRight")  # a selected input, as while labelling
+    page.wait_for_timeout(SETTLE_MS // 3)
+    page.screenshot(path=DOCS / "review.png")
+    page.close()
+
+
+def photograph_dashboard(browser: Any, prometheus: str) -> bool:
+    """The deployment's console page, once its graphs have drawn; False when it is not up."""
+    if not http_ok(f"{prometheus}/-/ready"):
+        return False
+    page = browser.new_page(viewport={"width": 1600, "height": 1800})
+    page.goto(f"{prometheus}/consoles/mnist.html")
+    page.wait_for_timeout(SETTLE_MS)
+    page.screenshot(path=DOCS / "dashboard.png", full_page=True)
+    page.close()
+    return True
+
+
 def main() -> int:
     """Photograph both UIs; 1 when there is no champion to show yet."""
     env.prepare_tool_homes()
@@ -115,8 +142,15 @@ def main() -> int:
             photograph_lineage(browser, dagster)
         with serving("mlflow-ui", "MNIST_MLFLOW_PORT", "/health") as mlflow:
             photograph_run(browser, mlflow, run.info.experiment_id, run.info.run_id)
+        with serving("review", "MNIST_REVIEW_PORT", "/health") as review:
+            photograph_review(browser, review)
+        names = ["lineage.png", "mlflow-run.png", "review.png"]
+        if photograph_dashboard(browser, settings().prometheus_url):
+            names.append("dashboard.png")
+        else:
+            print("no deployment's Prometheus answers: the dashboard is not photographed")
         browser.close()
-    for name in ("lineage.png", "mlflow-run.png"):
+    for name in names:
         print(f"docs/{name}")
     return 0
 

@@ -17,7 +17,7 @@ from mnist_assets.constants import (
 from mnist_assets.ml.data.dataset import NUM_CLASSES
 from mnist_assets.ml.monitoring.drift import CONFIDENCE_BINS, MEAN_BINS, MEAN_RANGE, upper_edges
 from mnist_assets.serving.feedback import Outcome
-from mnist_assets.serving.schemas import Prediction
+from mnist_assets.serving.schemas import ModelInfo, Prediction
 
 # Every drift bin's edge is a bucket bound, so Prometheus' counts re-bin exactly (plus finer
 # steps where a good model's confidences sit).
@@ -95,6 +95,13 @@ LATENCY_BUCKETS = (
     2.5,
     10.0,
 )
+
+
+def announce(info: ModelInfo) -> None:
+    """Export the model serving and its test accuracy, and declare every labelled series."""
+    MODEL_INFO.labels(version=info.model_version, tag=info.bento_model).set(1)
+    TEST_ACCURACY.set(info.test_accuracy)
+    declare_series()
 
 
 def declare_series() -> None:

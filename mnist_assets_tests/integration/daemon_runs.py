@@ -1,8 +1,13 @@
-"""Watching what the daemon does: runs launched, finished, and the model they serve."""
+"""The Dagster daemon, and watching what it does: runs launched, finished, the model served."""
 
 import json
+import os
+import signal
+import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -10,6 +15,28 @@ import pytest
 
 from mnist_assets_tests import REPO_ROOT
 from mnist_assets_tests.integration.conftest import run
+
+
+@contextmanager
+def dagster_daemon(env: dict[str, str], log: Path) -> Iterator[Path]:
+    """`dagster-daemon run` on the project's workspace and instance; yields its log file."""
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            ["dagster-daemon", "run", "-w", str(REPO_ROOT / "workspace.yaml")],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield log
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def wait_for_model(url: str, version: str, timeout: float, log: Path) -> dict:

@@ -2,12 +2,8 @@
 labelled sample retrains and redeploys by itself, and runs queue one at a time."""
 
 import json
-import os
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -20,14 +16,14 @@ from PIL import Image
 from mnist_assets.constants import METRIC_PREDICTIONS, REGISTERED_MODEL_NAME, TRAINING_RUN_TAG
 from mnist_assets.defs.monitoring.live_drift import DriftWatch
 from mnist_assets.defs.shared.registry import ModelRegistry
-from mnist_assets.deploy.probes import free_port, http_ok
 from mnist_assets.ml.data.splits import MnistSplits
 from mnist_assets.monitoring.prometheus import Prometheus
 from mnist_assets_tests import REPO_ROOT
-from mnist_assets_tests.integration.browser import chromium
+from mnist_assets_tests.integration.browser import chromium, label_and_send, review_page
 from mnist_assets_tests.integration.clients import get_json, post_batch, post_json
 from mnist_assets_tests.integration.conftest import own_deployment, run
 from mnist_assets_tests.integration.daemon_runs import (
+    dagster_daemon,
     finished_runs,
     finished_sensor_run,
     launch,
@@ -75,24 +71,8 @@ def deployed(env: dict[str, str]) -> Iterator[str]:
 @pytest.fixture
 def daemon(env: dict[str, str], deployed: str, tmp_path: Path) -> Iterator[Path]:
     """`dagster-daemon run` on the project's workspace and instance; yields its log file."""
-    log = tmp_path / "daemon.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            ["dagster-daemon", "run", "-w", str(REPO_ROOT / "workspace.yaml")],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    with dagster_daemon(env, tmp_path / "daemon.log") as log:
         yield log
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def test_drift_saves_inputs_for_labelling_and_their_labels_retrain_the_served_model(
@@ -111,15 +91,14 @@ def test_drift_saves_inputs_for_labelling_and_their_labels_retrain_the_served_mo
     digits, labels = splits.test.images[:450], splits.test.labels[:450]
     truth = {(255 - im).tobytes(): int(digit) for im, digit in zip(digits, labels, strict=True)}
     inverted = 1.0 - digits.astype(np.float32) / 255.0
-    answers = []
-    for batch in np.array_split(inverted, 5):
-        answers += post_batch(f"{deployed}/predict/batch", batch)
-    # Someone who knows the first five sends their true digits back.
-    for answer, label in zip(answers[:5], labels[:5].tolist(), strict=True):
+    answers = [
+        p for b in np.array_split(inverted, 5) for p in post_batch(f"{deployed}/predict/batch", b)
+    ]
+    for answer, label in zip(answers[:5], labels[:5].tolist(), strict=True):  # their truth
         assert post_json(f"{deployed}/feedback", {"id": answer["id"], "label": label}) == 200
     episode = _review_episode(dagster_home, timeout=300, log=daemon)
     sample = Path(episode["review_sample"].value)
-    saved = {np.asarray(Image.open(png)).tobytes(): png for png in sample.glob("*.png")}
+    saved = {_pixels(png): png for png in sample.glob("*.png")}
     assert episode["inputs_saved"].value == len(saved)
     assert set(truth) <= set(saved)  # and the deploy's blank smoke image
     assert episode["drift_score"].value > 0.25
@@ -130,45 +109,26 @@ def test_drift_saves_inputs_for_labelling_and_their_labels_retrain_the_served_mo
 
     # A person labels in the browser, by keyboard alone: Enter confirms the five the feedback
     # labelled (shown first), then the true digit of each of the next 30; Ctrl+Enter sends.
+    def key(file: str) -> str:  # the true digit of each inverted input; x for the blank one
+        digit = truth.get(_pixels(sample / file))
+        return "x" if digit is None else str(digit)
+
     with review_page(env) as page_url, chromium() as browser:
-        page = browser.new_page()
-        page.goto(f"{page_url}/episodes/{sample.parent.name}")
-        cells = page.locator(".cell")
-        files = cells.evaluate_all("cells => cells.map(c => c.dataset.file)")
-        feedback = page.locator(".cell.feedback").count()
-        assert feedback == 5
-        keys = ["Enter"] * feedback
-        for file in files[feedback:]:
-            digit = truth.get(_pixels(sample / file))
-            keys.append("x" if digit is None else str(digit))
-            if len(keys) == feedback + 30:
-                break
-        started = time.monotonic()
-        for key in keys:
-            page.keyboard.press(key)
-        page.wait_for_function(
-            f"document.getElementById('count').textContent === '{len(keys)}'", polling=100
-        )
-        labelling = time.monotonic() - started
-        page.keyboard.press("Control+Enter")
-        page.wait_for_selector("#sent")
-        # The page follows the batch: the new-data sensor accepts it and requests a run.
-        page.wait_for_selector("#run:not([hidden])", timeout=180_000)
-        run_link = page.locator("#run").get_attribute("href")
-    print(f"labelled {len(keys)} inputs by keyboard in {labelling:.2f} s")
+        done = label_and_send(browser, f"{page_url}/episodes/{sample.parent.name}", key, 30)
+    assert done.confirmed == 5  # the five feedback labelled, shown first
+    print(f"labelled {done.typed} inputs by keyboard in {done.seconds:.2f} s")
     labelled = json.loads((sample.parent / "labels.json").read_text())
-    assert len(labelled) == len(keys)
+    assert len(labelled) == done.typed + done.confirmed
     for file, label in labelled.items():
         assert label == truth.get(_pixels(sample / file), "x"), file
 
-    incoming = Path(env["MNIST_DATA_ROOT"]) / "incoming"
     second = wait_for_model(deployed, "2", timeout=480, log=daemon)
     assert second["bento"] != first["bento"]
-    assert not list(incoming.iterdir())
+    assert not list((Path(env["MNIST_DATA_ROOT"]) / "incoming").iterdir())
     run = finished_sensor_run(dagster_home, "new_data_sensor")
     assert run.status == dg.DagsterRunStatus.SUCCESS
     assert run.tags[TRAINING_RUN_TAG] == "new_data"
-    assert run_link is not None and run_link.endswith(f"/runs/{run.run_id}")
+    assert done.run_link is not None and done.run_link.endswith(f"/runs/{run.run_id}")
     mlflow = MlflowClient(f"sqlite:///{env['MNIST_MLFLOW_ROOT']}/mlflow.db")
     version = mlflow.get_model_version(REGISTERED_MODEL_NAME, "2")
     assert version.run_id is not None
@@ -177,27 +137,6 @@ def test_drift_saves_inputs_for_labelling_and_their_labels_retrain_the_served_mo
 
 def _pixels(png: Path) -> bytes:
     return np.asarray(Image.open(png)).tobytes()
-
-
-@contextmanager
-def review_page(env: dict[str, str]) -> Iterator[str]:
-    """`mnist-assets review` on a free port for the block; yields its URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        ["mnist-assets", "review"],
-        cwd=REPO_ROOT,
-        env={**env, "MNIST_REVIEW_PORT": str(port)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: http_ok(f"{url}/health"), 60, "the labelling page to answer")
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 def _review_episode(dagster_home: Path, timeout: float, log: Path) -> dict:
