@@ -41,7 +41,9 @@ def completed(
     """
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     for path, model in gets.items():
-        schemas[model.__name__] = model.model_json_schema(ref_template=REF)
+        schema = model.model_json_schema(ref_template=REF)
+        schemas.update(schema.pop("$defs", {}))  # the models it nests, as components
+        schemas[model.__name__] = schema
         answer = {"schema": {"$ref": REF.format(model=model.__name__)}}
         spec.setdefault("paths", {})[path] = {
             "get": {
