@@ -184,7 +184,7 @@ def _print_summary(deployment: Deployment, seconds: float) -> None:
             f"mnist-cnn v{info.get('model_version', '?')}, test accuracy "
             f"{float(info.get('test_accuracy', 0)):.2%}, runtime {info.get('runtime', '?')}",
         ),
-        ("service", f"{url}  POST /predict, /predict/batch, /predict/image; GET /model/info"),
+        ("service", f"{url}  POST /predict, /predict/batch, /predict/image, /feedback"),
         ("API docs", f"{url}/  (Swagger UI; OpenAPI at {url}/docs.json)"),
         ("metrics", f"{url}/metrics"),
         ("prometheus", deployment.prometheus.url),
