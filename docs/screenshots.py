@@ -1,5 +1,4 @@
-"""The README's pictures: the lineage in the Dagster UI, the champion's MLflow run, the
-labelling page and the dashboard.
+"""The README's pictures: the lineage, the champion's MLflow run, labelling, the dashboard.
 
 `make screenshots` (after `make deploy`) starts the same servers as `make dev`, `make mlflow`
 and `make review` over this project's state, on free ports, and has Playwright drive Debian's
