@@ -10,7 +10,6 @@ renamed, so a crash never leaves half of one.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -19,7 +18,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from mnist_assets.deploy.files import write_atomically
 from mnist_assets.ml.data.dataset import MnistArrays
+from mnist_assets.ml.ingestion.batch_store import save_batch
 
 NOT_A_DIGIT = "x"
 Label = int | str  # 0-9, or NOT_A_DIGIT
@@ -137,12 +138,7 @@ class Episode:
         batch = MnistArrays(np.stack(images).astype(np.uint8), np.array(labels, dtype=np.uint8))
         name = f"review-{self.name}.npz"
         incoming.mkdir(parents=True, exist_ok=True)
-        hidden = incoming / f".{name}"
-        with hidden.open("wb") as handle:
-            np.savez(handle, images=batch.images, labels=batch.labels)
-            handle.flush()
-            os.fsync(handle.fileno())
-        hidden.rename(incoming / name)
+        save_batch(batch, incoming / name)
         sent = Sent(name, batch.content_hash(), len(batch), time.time())
         write_json(self.folder / "sent.json", asdict(sent))
         return sent
@@ -157,7 +153,5 @@ def episodes(root: Path) -> list[Episode]:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """``data`` as ``path``, written under a hidden name and renamed."""
-    hidden = path.with_name(f".{path.name}")
-    hidden.write_text(json.dumps(data, indent=1) + "\n")
-    hidden.rename(path)
+    """``data`` as ``path``, whole or not at all."""
+    write_atomically(path, json.dumps(data, indent=1) + "\n")

@@ -16,6 +16,24 @@ from mnist_assets.ml.data.dataset import MnistArrays, concatenate
 from mnist_assets.ml.data.sources import MnistSource
 
 
+def save_batch(batch: MnistArrays, target: Path) -> None:
+    """Write ``batch`` as the ``.npz`` file ``target``, whole or not at all.
+
+    Written under a hidden ``.partial`` name (which the incoming folder never picks up) and
+    renamed once on disk; a failure (a full disk, say) leaves no half-written file behind.
+    """
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with partial.open("wb") as handle:
+            np.savez(handle, images=batch.images, labels=batch.labels)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.rename(target)  # atomic: a crash leaves the batch either whole or absent
+
+
 @dataclass(frozen=True)
 class BatchStore:
     """The folder of accepted batches."""
@@ -40,16 +58,7 @@ class BatchStore:
             return existing
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self.directory / f"{len(self.batches()) + 1:05d}-{digest}.npz"
-        partial = target.with_name(f".{target.name}.partial")
-        try:
-            with partial.open("wb") as handle:
-                np.savez(handle, images=batch.images, labels=batch.labels)
-                handle.flush()
-                os.fsync(handle.fileno())
-        except BaseException:  # a full disk, say: no half-written file stays behind
-            partial.unlink(missing_ok=True)
-            raise
-        partial.rename(target)  # atomic: a crash leaves the batch either whole or absent
+        save_batch(batch, target)
         return target
 
     def load(self, path: Path) -> MnistArrays:
